@@ -66,7 +66,9 @@ class Problem:
             where.append(f"column '{self.column}'")
         if self.rows:
             where.append(format_rows(self.rows))
-        head = f"[{self.severity}] " + (": ".join([", ".join(where), self.message]) if where else self.message)
+        head = f"[{self.severity}] " + (
+            ": ".join([", ".join(where), self.message]) if where else self.message
+        )
         if self.fix:
             head += f"\n    → {self.fix}"
         return head
@@ -93,7 +95,9 @@ class DataError(Exception):
         lines = [head + ":"]
         lines += [f"  {i}. {str(p)}" for i, p in enumerate(errors, 1)]
         if warnings:
-            lines.append(f"and {len(warnings)} warning{'s' if len(warnings) != 1 else ''}:")
+            lines.append(
+                f"and {len(warnings)} warning{'s' if len(warnings) != 1 else ''}:"
+            )
             lines += [f"  - {str(p)}" for p in warnings]
         return "\n".join(lines)
 
@@ -127,7 +131,11 @@ class ProblemLog:
         fix: str | None = None,
     ) -> None:
         """Record a fatal problem."""
-        self.add(Problem(message, _name(file), column, tuple(int(r) for r in rows), fix, "error"))
+        self.add(
+            Problem(
+                message, _name(file), column, tuple(int(r) for r in rows), fix, "error"
+            )
+        )
 
     def warning(
         self,
@@ -139,7 +147,16 @@ class ProblemLog:
         fix: str | None = None,
     ) -> None:
         """Record a problem that does not stop the run."""
-        self.add(Problem(message, _name(file), column, tuple(int(r) for r in rows), fix, "warning"))
+        self.add(
+            Problem(
+                message,
+                _name(file),
+                column,
+                tuple(int(r) for r in rows),
+                fix,
+                "warning",
+            )
+        )
 
     def extend(self, other: ProblemLog | Iterable[Problem]) -> None:
         """Append all problems from another log."""
@@ -171,8 +188,10 @@ class ProblemLog:
     def __str__(self) -> str:
         if not self.problems:
             return "No problems found."
-        return DataError(self.problems)._render() if self.has_errors else "\n".join(
-            f"- {p}" for p in self.problems
+        return (
+            DataError(self.problems)._render()
+            if self.has_errors
+            else "\n".join(f"- {p}" for p in self.problems)
         )
 
 

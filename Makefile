@@ -1,0 +1,52 @@
+# hiworkbook — every task. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint format notebooks-clean browser bench lab clean
+
+help: ## list every target
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv (if missing) and install hiworkbook with its test tools
+
+demo: $(STAMP) ## generate the synthetic demo region and write one report per place into reports/demo
+	$(BIN)/hiworkbook demo
+
+browser: ## install Debian's chromium for the offline browser tests (only if missing)
+	@bash scripts/install-chromium.sh
+
+test: $(STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: $(STAMP) ## the test suite without slow tests (notebooks, browser)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP) ## ruff lint and format check, and notebooks stored without outputs
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q tests/test_project.py
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmarks.md)
+	$(BIN)/python benchmarks/bench_stats.py
+
+lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
+	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/jupyter lab notebooks/
+
+clean: ## remove generated demo data, caches and reports (keeps .venv)
+	rm -rf data/demo data/cache reports/demo .pytest_cache .ruff_cache .hypothesis

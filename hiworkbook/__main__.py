@@ -1,0 +1,5 @@
+import sys
+
+from hiworkbook.cli import main
+
+sys.exit(main())

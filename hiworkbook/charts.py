@@ -1,0 +1,236 @@
+"""Charts of the result table (matplotlib, no pyplot state).
+
+Each function returns a :class:`Chart`: it displays in a notebook as a PNG inside a ``<figure>``
+with alt text and a caption written from the numbers, so the HTML report carries the picture and
+a text equivalent for screen readers.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from hiworkbook.narrative import fmt_value
+from hiworkbook.results import QUINTILE_LABELS, PlaceResults
+
+__all__ = ["Chart", "quintile_chart", "ethnicity_chart"]
+
+# Colour-blind-safe (Okabe–Ito) colours
+_BAR = "#0072B2"
+_PLACE = "#D55E00"
+_COMP = "#555555"
+
+
+@dataclass
+class Chart:
+    """A figure with alt text and a caption."""
+
+    figure: Figure
+    alt: str
+    caption: str
+
+    def png(self, dpi: int = 110) -> bytes:
+        """The chart as PNG bytes."""
+        buf = io.BytesIO()
+        self.figure.savefig(
+            buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}
+        )
+        return buf.getvalue()
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png()).decode("ascii")
+        return (
+            f'<figure class="hiw-chart"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(self.alt)}"/><figcaption>{html.escape(self.caption)}</figcaption></figure>'
+        )
+
+
+def quintile_chart(
+    results: PlaceResults, indicator_id: str, *, sex: str | None = None
+) -> Chart:
+    """An indicator by national deprivation quintile with 95% CIs and the slope index of inequality.
+
+    Bars show each quintile's value with its confidence interval; a line marks the place's own
+    value and, when available, the primary comparator's. The title carries the SII with its CI.
+
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_id : str
+    sex : str, optional
+        For indicators reported by sex (life expectancy); default the first available.
+    """
+    ind = results.indicators[indicator_id]
+    q = results.for_indicator(indicator_id, "imd_quintile")
+    sexes = sorted(q["sex"].unique())
+    sex = sex or (
+        "persons" if "persons" in sexes else (sexes[0] if sexes else "persons")
+    )
+    q = q[q["sex"] == sex].set_index("category").reindex(list(QUINTILE_LABELS.values()))
+    area = results.for_indicator(indicator_id, "area")
+    area = area[area["sex"] == sex]
+    comp = results.table[
+        (results.table["indicator_id"] == indicator_id)
+        & (results.table["breakdown"] == "comparator")
+        & (results.table["area_name"] == results.primary_comparator)
+        & (results.table["sex"] == sex)
+    ]
+
+    fig = Figure(figsize=(7.2, 3.8))
+    ax = fig.add_subplot()
+    x = np.arange(5)
+    vals = q["value"].to_numpy(dtype=float)
+    lo = q["lower_ci"].to_numpy(dtype=float)
+    hi = q["upper_ci"].to_numpy(dtype=float)
+    ax.bar(x, np.nan_to_num(vals), color=_BAR, width=0.6, label="Quintile value")
+    err = np.vstack([np.nan_to_num(vals - lo), np.nan_to_num(hi - vals)])
+    ax.errorbar(
+        x,
+        np.nan_to_num(vals),
+        yerr=err,
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+        lw=1,
+        label="95% CI",
+    )
+    for xi, v in zip(x, vals, strict=True):
+        if np.isnan(v):
+            ax.text(
+                xi,
+                0,
+                "no data /\nsuppressed",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=_COMP,
+            )
+    if len(area) and pd.notna(area["value"].iloc[0]):
+        ax.axhline(
+            float(area["value"].iloc[0]),
+            color=_PLACE,
+            lw=1.5,
+            ls="-",
+            label=results.place.name,
+        )
+    if len(comp) and pd.notna(comp["value"].iloc[0]):
+        ax.axhline(
+            float(comp["value"].iloc[0]),
+            color=_COMP,
+            lw=1.2,
+            ls="--",
+            label=results.primary_comparator,
+        )
+    ax.set_xticks(
+        x, [lbl.replace(" (", "\n(") for lbl in QUINTILE_LABELS.values()], fontsize=8
+    )
+    ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(
+        fontsize=7, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 1.18), ncol=4
+    )
+    sex_txt = "" if sex == "persons" else f" ({sex}s)"
+    s = results.sii[
+        (results.sii["indicator_id"] == indicator_id) & (results.sii["sex"] == sex)
+    ]
+    sii_txt = ""
+    if len(s) and pd.notna(s["sii"].iloc[0]):
+        sii_txt = (
+            f"Slope index of inequality {s['sii'].iloc[0]:,.1f} "
+            f"(95% CI {s['lower_ci'].iloc[0]:,.1f} to {s['upper_ci'].iloc[0]:,.1f})"
+        )
+    ax.set_title(
+        f"{ind.name}{sex_txt}, {results.period}\n{sii_txt}", fontsize=9, loc="left"
+    )
+    fig.tight_layout()
+
+    parts = [
+        f"{label}: {fmt_value(v, ind.unit)}"
+        for label, v in zip(QUINTILE_LABELS.values(), vals, strict=True)
+    ]
+    alt = (
+        f"Bar chart of {ind.name}{sex_txt} by national deprivation quintile in {results.place.name}. "
+        + "; ".join(parts)
+    )
+    caption = (
+        f"{ind.name}{sex_txt} by national IMD quintile of residence, {results.place.name}, {results.period}, "
+        f"with 95% confidence intervals. {sii_txt + '.' if sii_txt else ''}"
+    )
+    return Chart(fig, alt, caption)
+
+
+def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
+    """An indicator by broad ethnic group, horizontal bars with 95% CIs, against the place's value.
+
+    Returns None when the indicator has no ethnic-group breakdown.
+    """
+    ind = results.indicators[indicator_id]
+    e = results.for_indicator(indicator_id, "ethnic_group")
+    if e.empty:
+        return None
+    e = e.sort_values("category")
+    area = results.for_indicator(indicator_id, "area")
+    fig = Figure(figsize=(7.2, 0.5 * len(e) + 1.2))
+    ax = fig.add_subplot()
+    y = np.arange(len(e))
+    vals = e["value"].to_numpy(dtype=float)
+    lo = e["lower_ci"].to_numpy(dtype=float)
+    hi = e["upper_ci"].to_numpy(dtype=float)
+    colours = [
+        {"worse": "#D55E00", "better": "#009E73"}.get(c, _BAR)
+        for c in e["comparison"].fillna("")
+    ]
+    ax.barh(y, np.nan_to_num(vals), color=colours, height=0.6)
+    ax.errorbar(
+        np.nan_to_num(vals),
+        y,
+        xerr=np.vstack([np.nan_to_num(vals - lo), np.nan_to_num(hi - vals)]),
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+        lw=1,
+    )
+    if len(area) and pd.notna(area["value"].iloc[0]):
+        ax.axvline(
+            float(area["value"].iloc[0]),
+            color=_COMP,
+            ls="--",
+            lw=1.2,
+            label=f"{results.place.name} overall",
+        )
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+    labels = [
+        _short_group(c) + (" (suppressed)" if s else "")
+        for c, s in zip(e["category"], e["is_suppressed"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel(ind.unit if ind.unit != "%" else "per cent")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(
+        f"{ind.name} by ethnic group, {results.period}", fontsize=9, loc="left"
+    )
+    fig.tight_layout()
+    parts = [
+        f"{_short_group(c)}: {fmt_value(v, ind.unit)} ({comp})"
+        for c, v, comp in zip(e["category"], vals, e["comparison"], strict=True)
+    ]
+    alt = (
+        f"Bar chart of {ind.name} by ethnic group in {results.place.name}. "
+        + "; ".join(parts)
+    )
+    caption = (
+        f"{ind.name} by broad ethnic group (ONS 2021 categories), {results.place.name}, {results.period}, "
+        "with 95% confidence intervals; orange = significantly worse and green = significantly better "
+        "than the place overall."
+    )
+    return Chart(fig, alt, caption)
+
+
+def _short_group(name: str) -> str:
+    return str(name).split(",")[0]

@@ -1,0 +1,553 @@
+"""The result table for a place: every indicator by place, comparator and breakdown.
+
+:func:`place_results` is the one step between loaded data and every view of it. It computes, with
+the PHE methods in :mod:`hiworkbook.stats`, each indicator's value and confidence interval for
+
+- the place itself and each comparator (the parent area, England or another configured area),
+- the place's national IMD quintiles (quintile 1 = the most deprived 20% of England: Core20),
+- ethnic groups, for indicators defined with that breakdown,
+- each small area (for maps),
+
+then the slope index of inequality across the quintiles (:func:`hiworkbook.inequality.sii`), the
+significance of every comparison (Fingertips' method, :func:`hiworkbook.stats.compare`) and applies
+disclosure control once (:mod:`hiworkbook.disclosure`), so maps, charts, tables and narrative agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hiworkbook import disclosure, inequality, stats
+from hiworkbook.indicators import Indicator
+from hiworkbook.workspace import Comparator, Place
+
+__all__ = [
+    "PlaceResults",
+    "place_results",
+    "small_area_frame",
+    "QUINTILE_LABELS",
+    "RESULT_COLUMNS",
+]
+
+QUINTILE_LABELS = {
+    1: "Q1 (most deprived)",
+    2: "Q2",
+    3: "Q3",
+    4: "Q4",
+    5: "Q5 (least deprived)",
+}
+RESULT_COLUMNS = [
+    "indicator_id",
+    "indicator_name",
+    "measure",
+    "unit",
+    "period",
+    "sex",
+    "breakdown",
+    "category",
+    "area_code",
+    "area_name",
+    "numerator",
+    "denominator",
+    "value",
+    "lower_ci",
+    "upper_ci",
+    "confidence",
+    "method",
+    "value_note",
+    "comparator_code",
+    "comparator_name",
+    "comparator_value",
+    "comparison",
+    "polarity",
+    "is_suppressed",
+]
+_VALUE_TYPE = {"dsr": 1, "rate": 1, "isratio": 1, "proportion": 2, "life_expectancy": 0}
+
+
+@dataclass
+class PlaceResults:
+    """Everything a place report shows, computed once.
+
+    Attributes
+    ----------
+    place : Place
+    period : str
+    table : pandas.DataFrame
+        The tidy result table (:data:`RESULT_COLUMNS`), one row per indicator × sex × breakdown ×
+        category, disclosure control applied.
+    sii : pandas.DataFrame
+        Slope and relative index of inequality per indicator and sex across the place's national
+        IMD quintiles, with 95% CIs.
+    deprivation : pandas.DataFrame
+        Population of the place by national IMD quintile (``imd_quintile``, ``population``,
+        ``share``).
+    primary_comparator : str
+        Name of the comparator the headline compares with.
+    """
+
+    place: Place
+    period: str
+    table: pd.DataFrame
+    sii: pd.DataFrame
+    deprivation: pd.DataFrame
+    primary_comparator: str
+    confidence: float = 0.95
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+
+    def for_indicator(self, indicator_id: str, breakdown: str = "area") -> pd.DataFrame:
+        """Rows of the table for one indicator and breakdown."""
+        t = self.table
+        return t[(t["indicator_id"] == indicator_id) & (t["breakdown"] == breakdown)]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per indicator (and sex): the place's value, CI, comparator and significance."""
+        t = self.table[self.table["breakdown"] == "area"]
+        return t[
+            [
+                "indicator_name",
+                "sex",
+                "period",
+                "numerator",
+                "denominator",
+                "value",
+                "lower_ci",
+                "upper_ci",
+                "unit",
+                "comparator_name",
+                "comparator_value",
+                "comparison",
+                "polarity",
+                "is_suppressed",
+                "indicator_id",
+            ]
+        ].reset_index(drop=True)
+
+
+def place_results(
+    place: Place,
+    *,
+    period: str | None = None,
+    indicators: list[str] | None = None,
+    confidence: float = 0.95,
+    comparator: str | None = None,
+    sii_reps: int = 10_000,
+    seed: int = 1,
+) -> PlaceResults:
+    """Compute the result table for one place.
+
+    Parameters
+    ----------
+    place : Place
+        From :meth:`Workspace.place` or :func:`hiworkbook.workspace.load_place`.
+    period : str, optional
+        Default: the place's period.
+    indicators : list of str, optional
+        Indicator ids; default every indicator with counts in the period.
+    confidence : float, default 0.95
+        Confidence level of the intervals and the significance test.
+    comparator : str, optional
+        Name or code of the comparator the place is tested against; default the first configured
+        non-parent comparator (e.g. England), else the parent area.
+    sii_reps : int, default 10,000
+        Monte-Carlo simulations for the SII confidence interval.
+    seed : int, default 1
+        Seed for the SII simulation: same inputs and seed give the same numbers.
+
+    Returns
+    -------
+    PlaceResults
+    """
+    ws = place.workspace
+    period = str(period or place.period or ws.default_period)
+    area_col = ws.area_col
+    counts = ws.counts[ws.counts["period"].astype(str) == period]
+    wanted = indicators or [
+        i for i in ws.indicators if i in set(counts["indicator_id"])
+    ]
+    primary = _primary(place.comparators, comparator)
+
+    frames = []
+    for ind_id in wanted:
+        ind = ws.indicators[ind_id]
+        c = counts[counts["indicator_id"] == ind_id]
+        if c.empty:
+            continue
+        c = _fill_denominators(c, ws.population, area_col, period)
+        units = _units(c, place, area_col, ind)
+        for comp in place.comparators:
+            cu = _comparator_units(c, comp, area_col, period, ind_id)
+            if cu is not None:
+                units.append(cu)
+        if not units:
+            continue
+        data = pd.concat(units, ignore_index=True)
+        res = _calculate(data, ind, confidence)
+        res = _add_published(res, place.comparators, ind, period)
+        res = res.assign(
+            indicator_id=ind.id,
+            indicator_name=ind.name,
+            measure=ind.measure,
+            unit=ind.unit,
+            period=period,
+            polarity=ind.polarity,
+        )
+        frames.append(res)
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=RESULT_COLUMNS)
+    )
+    table = _compare(table, place, primary)
+    table = disclosure.suppress(table, min_count=ws.config.min_count)
+    for col in RESULT_COLUMNS:
+        if col not in table:
+            table[col] = pd.NA
+    table = table[RESULT_COLUMNS].reset_index(drop=True)
+    sii = _sii(table, ws.indicators, sii_reps, seed)
+    dep = _deprivation_profile(place)
+    return PlaceResults(
+        place=place,
+        period=period,
+        table=table,
+        sii=sii,
+        deprivation=dep,
+        primary_comparator=primary.name if primary else "",
+        confidence=confidence,
+        indicators={k: ws.indicators[k] for k in wanted if k in ws.indicators},
+    )
+
+
+# ---------------------------------------------------------------------- building units
+def _primary(comparators: list[Comparator], wanted: str | None) -> Comparator | None:
+    if wanted:
+        for c in comparators:
+            if wanted in (c.code, c.name):
+                return c
+    non_parent = [c for c in comparators if c.area_codes == ()]
+    return non_parent[0] if non_parent else (comparators[0] if comparators else None)
+
+
+def _fill_denominators(
+    c: pd.DataFrame, population: pd.DataFrame, area_col: str, period: str
+) -> pd.DataFrame:
+    """Take missing denominators from the population table (same area, period, sex, age band)."""
+    if "denominator" in c and c["denominator"].notna().all():
+        return c
+    pop = population[population["period"].astype(str) == period]
+    if pop.empty:
+        return c
+    keys = [area_col, "sex", "age_band"]
+    merged = c.merge(pop[keys + ["population"]], on=keys, how="left")
+    merged["denominator"] = merged["denominator"].fillna(merged["population"])
+    return merged.drop(columns="population")
+
+
+def _units(
+    c: pd.DataFrame, place: Place, area_col: str, ind: Indicator
+) -> list[pd.DataFrame]:
+    """The place, its quintiles, its ethnic groups and its small areas as labelled count rows."""
+    areas = place.areas
+    mine = c[c[area_col].isin(areas[area_col])]
+    total = mine[mine["ethnic_group"] == "all"] if "ethnic_group" in mine else mine
+    out = [
+        total.assign(
+            breakdown="area", category="All", area_code=place.code, area_name=place.name
+        )
+    ]
+    quint = areas.set_index(area_col)["imd_quintile"]
+    q = total.assign(q=total[area_col].map(quint)).dropna(subset=["q"])
+    out.append(
+        q.assign(
+            breakdown="imd_quintile",
+            category=q["q"].astype(int).map(QUINTILE_LABELS),
+            area_code=place.code,
+            area_name=place.name,
+        ).drop(columns="q")
+    )
+    if "ethnic_group" in ind.breakdowns and "ethnic_group" in mine:
+        eth = mine[mine["ethnic_group"] != "all"]
+        if len(eth):
+            out.append(
+                eth.assign(
+                    breakdown="ethnic_group",
+                    category=eth["ethnic_group"],
+                    area_code=place.code,
+                    area_name=place.name,
+                )
+            )
+    names = areas.set_index(area_col)["area_name"]
+    out.append(
+        total.assign(
+            breakdown="small_area",
+            category=total[area_col],
+            area_code=total[area_col],
+            area_name=total[area_col].map(names),
+        )
+    )
+    return out
+
+
+def _comparator_units(
+    c: pd.DataFrame, comp: Comparator, area_col: str, period: str, ind_id: str
+) -> pd.DataFrame | None:
+    if comp.kind != "aggregate":
+        return None
+    if comp.area_codes:
+        sub = c[c[area_col].isin(comp.area_codes)]
+    elif comp.counts is not None:
+        cc = comp.counts
+        sub = cc[(cc["indicator_id"] == ind_id) & (cc["period"].astype(str) == period)]
+    else:
+        return None
+    if "ethnic_group" in sub:
+        sub = sub[sub["ethnic_group"] == "all"]
+    if sub.empty:
+        return None
+    return sub.assign(
+        breakdown="comparator",
+        category=comp.name,
+        area_code=comp.code,
+        area_name=comp.name,
+    )
+
+
+# ---------------------------------------------------------------------- statistics
+_GROUPS = ["breakdown", "category", "area_code", "area_name"]
+
+
+def _calculate(data: pd.DataFrame, ind: Indicator, confidence: float) -> pd.DataFrame:
+    """One vectorised call of the indicator's PHE method over every unit."""
+    data = data.copy()
+    data["numerator"] = pd.to_numeric(data["numerator"])
+    data["denominator"] = pd.to_numeric(data["denominator"])
+    if ind.measure == "life_expectancy":
+        le = stats.life_expectancy(
+            data.groupby(_GROUPS + ["sex", "age_band"], as_index=False)[
+                ["numerator", "denominator"]
+            ].sum(),
+            deaths="numerator",
+            population="denominator",
+            age_band="age_band",
+            group_by=_GROUPS + ["sex"],
+            confidence=confidence,
+        )
+        le = le[le["age_band"] == "0"].drop(columns=["age_band"])
+        deaths = data.groupby(_GROUPS + ["sex"], as_index=False)[
+            ["numerator", "denominator"]
+        ].sum()
+        le = le.drop(
+            columns=[c for c in ("numerator", "denominator") if c in le]
+        ).merge(deaths, on=_GROUPS + ["sex"], how="left")
+        return le
+    # persons (or the single sex the indicator covers): sum over sex first
+    sex = ind.sexes[0] if len(ind.sexes) == 1 else "persons"
+    if ind.measure == "dsr":
+        grouped = data.groupby(_GROUPS + ["age_band"], as_index=False)[
+            ["numerator", "denominator"]
+        ].sum()
+        bands = list(ind.age_bands) or list(stats.ESP2013.index)
+        grouped = grouped[grouped["age_band"].isin(bands)]
+        res = stats.dsr(
+            grouped,
+            x="numerator",
+            n="denominator",
+            age_band="age_band",
+            group_by=_GROUPS,
+            standard=stats.ESP2013.loc[bands],
+            multiplier=ind.multiplier,
+            confidence=confidence,
+        )
+    else:
+        grouped = data.groupby(_GROUPS, as_index=False)[
+            ["numerator", "denominator"]
+        ].sum()
+        fn = stats.proportion if ind.measure == "proportion" else stats.rate
+        res = fn(
+            grouped,
+            x="numerator",
+            n="denominator",
+            group_by=_GROUPS,
+            multiplier=ind.multiplier,
+            confidence=confidence,
+        )
+    return res.assign(sex=sex)
+
+
+def _add_published(
+    res: pd.DataFrame, comparators: list[Comparator], ind: Indicator, period: str
+) -> pd.DataFrame:
+    """Add rows for comparators whose values are published (e.g. a Fingertips export)."""
+    rows = []
+    for comp in comparators:
+        if comp.kind != "published" or comp.values is None:
+            continue
+        v = comp.values
+        v = v[
+            (v["indicator_id"].astype(str) == ind.id)
+            & (v["period"].astype(str) == period)
+        ]
+        for _, r in v.iterrows():
+            rows.append(
+                {
+                    "breakdown": "comparator",
+                    "category": comp.name,
+                    "area_code": comp.code,
+                    "area_name": comp.name,
+                    "sex": str(r.get("sex", "persons")).lower(),
+                    "value": r["value"],
+                    "lower_ci": r.get("lower_ci_95"),
+                    "upper_ci": r.get("upper_ci_95"),
+                    "numerator": r.get("numerator"),
+                    "denominator": r.get("denominator"),
+                    "method": "published value",
+                    "confidence": 0.95,
+                }
+            )
+    return pd.concat([res, pd.DataFrame(rows)], ignore_index=True) if rows else res
+
+
+def _compare(
+    table: pd.DataFrame, place: Place, primary: Comparator | None
+) -> pd.DataFrame:
+    """Fingertips comparison: the place and other comparators against the primary comparator;
+    breakdown rows (quintiles, ethnic groups, small areas) against the place's own value."""
+    if table.empty:
+        return table
+    table = table.copy()
+    key = ["indicator_id", "sex"]
+    own = table[table["breakdown"] == "area"][key + ["value"]].rename(
+        columns={"value": "_own"}
+    )
+    table = table.merge(own, on=key, how="left")
+    if primary is not None:
+        prim = table[
+            (table["breakdown"] == "comparator") & (table["area_code"] == primary.code)
+        ][key + ["value"]].rename(columns={"value": "_prim"})
+        table = table.merge(prim, on=key, how="left")
+    else:
+        table["_prim"] = np.nan
+    vs_primary = table["breakdown"].isin(["area", "comparator"])
+    table["comparator_value"] = np.where(vs_primary, table["_prim"], table["_own"])
+    table["comparator_name"] = np.where(
+        vs_primary, primary.name if primary else "", place.name
+    )
+    table["comparator_code"] = np.where(
+        vs_primary, primary.code if primary else "", place.code
+    )
+    is_self = vs_primary & (table["area_code"] == (primary.code if primary else ""))
+    table.loc[is_self, ["comparator_value", "comparator_name", "comparator_code"]] = [
+        np.nan,
+        "",
+        "",
+    ]
+    table["comparison"] = "not compared"
+    for polarity, idx in table.groupby("polarity").groups.items():
+        sub = table.loc[idx]
+        table.loc[idx, "comparison"] = np.asarray(
+            stats.compare(
+                sub["value"].astype(float),
+                sub["lower_ci"].astype(float),
+                sub["upper_ci"].astype(float),
+                sub["comparator_value"].astype(float),
+                polarity=polarity,
+            )
+        )
+    return table.drop(columns=["_own", "_prim"])
+
+
+def _sii(
+    table: pd.DataFrame, indicators: dict[str, Indicator], reps: int, seed: int
+) -> pd.DataFrame:
+    q = table[(table["breakdown"] == "imd_quintile") & table["value"].notna()].copy()
+    cols = [
+        "indicator_id",
+        "sex",
+        "sii",
+        "lower_ci",
+        "upper_ci",
+        "rii",
+        "rii_lower_ci",
+        "rii_upper_ci",
+        "quintiles_used",
+        "value_note",
+    ]
+    if q.empty:
+        return pd.DataFrame(columns=cols)
+    q["quintile"] = q["category"].map({v: k for k, v in QUINTILE_LABELS.items()})
+    frames = []
+    for vt, sub in q.groupby(q["measure"].map(_VALUE_TYPE)):
+        mult = sub["indicator_id"].map(lambda i: indicators[i].multiplier)
+        for m, part in sub.groupby(mult):
+            res = inequality.sii(
+                part,
+                value="value",
+                lower_ci="lower_ci",
+                upper_ci="upper_ci",
+                population="denominator",
+                quantile="quintile",
+                group_by=["indicator_id", "sex"],
+                value_type=int(vt),
+                multiplier=float(m),
+                rii=True,
+                reps=reps,
+                seed=seed,
+            )
+            frames.append(res)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return out.rename(columns={"value": "sii"})
+
+
+def _deprivation_profile(place: Place) -> pd.DataFrame:
+    a = place.areas
+    pop = (
+        a.groupby("imd_quintile")["population"].sum().reindex(range(1, 6), fill_value=0)
+    )
+    areas = a.groupby("imd_quintile").size().reindex(range(1, 6), fill_value=0)
+    total = pop.sum()
+    return pd.DataFrame(
+        {
+            "imd_quintile": range(1, 6),
+            "label": [QUINTILE_LABELS[i] for i in range(1, 6)],
+            "small_areas": areas.to_numpy(),
+            "population": pop.to_numpy(),
+            "share": (pop / total).to_numpy() if total else np.nan,
+        }
+    )
+
+
+def small_area_frame(results: PlaceResults, indicator_id: str) -> pd.DataFrame:
+    """The place's small areas (geometry included) with one indicator's value, CI and suppression.
+
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_id : str
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The place's areas with ``value``, ``lower_ci``, ``upper_ci``, ``numerator``,
+        ``denominator`` and ``is_suppressed`` (persons, or the first sex reported).
+    """
+    ws = results.place.workspace
+    sa = results.for_indicator(indicator_id, "small_area")
+    if len(sa):
+        sex = "persons" if "persons" in set(sa["sex"]) else sorted(set(sa["sex"]))[0]
+        sa = sa[sa["sex"] == sex]
+    cols = [
+        "value",
+        "lower_ci",
+        "upper_ci",
+        "numerator",
+        "denominator",
+        "is_suppressed",
+        "value_note",
+    ]
+    vals = sa.set_index("area_code")[cols]
+    out = results.place.areas.join(vals, on=ws.area_col)
+    out["is_suppressed"] = out["is_suppressed"].fillna(False).astype(bool)
+    return out

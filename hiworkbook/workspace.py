@@ -1,0 +1,599 @@
+"""The Workspace (all loaded data for one geography vintage) and the Place (a set of its small areas).
+
+``Workspace.from_config("workbook.toml")`` reads every file the config names through the
+:mod:`hiworkbook.io` loaders, checks them against each other (codes in data but not in the
+boundaries, mixed vintages, …) and raises one :class:`~hiworkbook.validate.DataError` listing every
+problem. Nothing is written and the user's files are never modified.
+
+``ws.place("X06000001")`` returns a :class:`Place`: its small areas and its comparators.
+:func:`load_place` does both in one call and is what notebooks use as their validation step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hiworkbook import __version__, paths
+from hiworkbook import io as hio
+from hiworkbook.config import ComparatorSpec, FileSpec, WorkbookConfig, load_config
+from hiworkbook.indicators import Indicator, load_indicators
+from hiworkbook.validate import DataError, ProblemLog, did_you_mean, format_values
+
+__all__ = ["Workspace", "Place", "Comparator", "load_place"]
+
+log_ = logging.getLogger(__name__)
+
+LEVEL_NAMES = {
+    "ltla": "Lower-tier local authority",
+    "icb": "Integrated care board",
+    "msoa": "Middle layer super output area",
+    "ward": "Electoral ward",
+    "subicb": "Sub-ICB location",
+    "custom": "Custom place",
+}
+PARENT_LEVEL = {"ltla": "icb", "msoa": "ltla", "ward": "ltla", "subicb": "icb"}
+
+
+@dataclass(frozen=True)
+class Comparator:
+    """An area a place is compared against.
+
+    ``kind`` is ``"aggregate"`` (values computed from counts, e.g. the parent ICB or a national
+    counts file) or ``"published"`` (values read from a Fingertips export).
+    """
+
+    code: str
+    name: str
+    kind: str
+    area_codes: tuple[str, ...] = ()
+    counts: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    values: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Place:
+    """A place a report is made for: a set of small areas and its comparators."""
+
+    code: str
+    name: str
+    level: str
+    areas: gpd.GeoDataFrame = field(repr=False)
+    comparators: list[Comparator] = field(default_factory=list)
+    workspace: Workspace | None = field(default=None, repr=False)
+    period: str = ""
+
+    @property
+    def area_codes(self) -> list[str]:
+        """Codes of the place's small areas."""
+        return self.areas[self.workspace.area_col].tolist() if self.workspace else []
+
+    @property
+    def level_name(self) -> str:
+        """The place's geography level in words."""
+        return LEVEL_NAMES.get(self.level, self.level)
+
+    @property
+    def population(self) -> int:
+        """Resident population of the place (all ages, all sexes) in its period."""
+        return int(self.areas["population"].sum())
+
+
+class Workspace:
+    """All loaded, validated data for one workbook (one geography vintage).
+
+    Attributes
+    ----------
+    config : WorkbookConfig
+    areas : geopandas.GeoDataFrame
+        Small areas in EPSG:27700 with their codes, names, hierarchy (``ltla_code`` …) and
+        deprivation (``imd_score``, ``imd_rank``, ``imd_decile``, ``imd_quintile``).
+    population, population_ethnicity, counts : pandas.DataFrame
+        Canonical tables (see docs/architecture.md).
+    indicators : dict of str to Indicator
+    comparators : list of Comparator
+        Configured comparators other than the parent (e.g. England).
+    """
+
+    def __init__(
+        self,
+        config: WorkbookConfig,
+        areas: gpd.GeoDataFrame,
+        population: pd.DataFrame,
+        counts: pd.DataFrame,
+        indicators: dict[str, Indicator],
+        population_ethnicity: pd.DataFrame | None = None,
+        comparators: list[Comparator] | None = None,
+        warnings: list | None = None,
+        sources: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.areas = areas
+        self.population = population
+        self.population_ethnicity = population_ethnicity
+        self.counts = counts
+        self.indicators = indicators
+        self.comparators = comparators or []
+        self.warnings = warnings or []
+        self.sources = sources or {}
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_config(
+        cls, config: str | Path | WorkbookConfig, *, cache: bool = True
+    ) -> Workspace:
+        """Load and validate everything a workbook config names.
+
+        Parameters
+        ----------
+        config : str, Path or WorkbookConfig
+            Path to ``workbook.toml``.
+        cache : bool, default True
+            Reuse a validated copy from the cache folder (:func:`hiworkbook.paths.cache_dir`)
+            when neither the config nor any input file has changed. Batch runs
+            rely on this so each place's notebook does not re-read and re-check every file.
+
+        Raises
+        ------
+        DataError
+            Listing every problem found in every file.
+        """
+        log = ProblemLog()
+        cfg = config if isinstance(config, WorkbookConfig) else load_config(config, log)
+        if cfg is None:
+            log.raise_if_errors("the workbook config")
+        key = _cache_key(cfg) if cache and not log.has_errors else None
+        cached = _cache_read(cfg, key) if key else None
+        if cached is not None:
+            return cached
+        ws = _load(cfg, log)
+        log.raise_if_errors(f"the workbook {cfg.path.name}")
+        if key:
+            _cache_write(cfg, key, ws)
+        return ws
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def area_col(self) -> str:
+        """The small-area code column (``lsoa21_code`` or ``lsoa11_code``)."""
+        return self.config.area_col
+
+    @property
+    def periods(self) -> list[str]:
+        """Periods that have counts, oldest first."""
+        return sorted(self.counts["period"].astype(str).unique())
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the data is synthetic (reports then say so everywhere)."""
+        return self.config.synthetic
+
+    @property
+    def default_period(self) -> str:
+        """The configured period, else the latest with counts."""
+        return self.config.period or (self.periods[-1] if self.periods else "")
+
+    def places(self, level: str | None = None) -> pd.DataFrame:
+        """Every place reports can be made for: ``place_code``, ``place_name``, ``level``.
+
+        Parameters
+        ----------
+        level : str, optional
+            Only places of this level (``"ltla"``, ``"icb"`` …); default every configured level.
+        """
+        levels = [level] if level else list(self.config.place_levels)
+        frames = []
+        for lv in levels:
+            code, name = f"{lv}_code", f"{lv}_name"
+            if code not in self.areas:
+                continue
+            names = self.areas[name] if name in self.areas else self.areas[code]
+            df = (
+                pd.DataFrame({"place_code": self.areas[code], "place_name": names})
+                .drop_duplicates("place_code")
+                .assign(level=lv)
+            )
+            frames.append(df.sort_values("place_code"))
+        if not frames:
+            return pd.DataFrame(columns=["place_code", "place_name", "level"])
+        return pd.concat(frames, ignore_index=True)
+
+    def place(self, code: str, *, period: str | None = None) -> Place:
+        """The place with this code, with its small areas and comparators.
+
+        Raises
+        ------
+        DataError
+            If no configured place level has this code (the message suggests close codes).
+        """
+        for lv in self.config.place_levels:
+            col = f"{lv}_code"
+            if col in self.areas and (self.areas[col] == code).any():
+                areas = self.areas[self.areas[col] == code].copy()
+                name_col = f"{lv}_name"
+                name = str(areas[name_col].iloc[0]) if name_col in areas else code
+                period = str(period or self.default_period)
+                areas = self._with_population(areas, period)
+                return Place(
+                    code=code,
+                    name=name,
+                    level=lv,
+                    areas=areas,
+                    comparators=self._comparators_for(lv, areas),
+                    workspace=self,
+                    period=period,
+                )
+        known = self.places()["place_code"].tolist()
+        log = ProblemLog()
+        log.error(
+            f"No place has the code '{code}'{did_you_mean(code, known)}.",
+            fix=f"Known places ({len(known)}): {format_values(known, 8)}. "
+            "Run `hiworkbook validate <config> --places` to list them all.",
+        )
+        raise DataError(log.problems)
+
+    def _with_population(
+        self, areas: gpd.GeoDataFrame, period: str
+    ) -> gpd.GeoDataFrame:
+        pop = self.population
+        if pop.empty:
+            return areas.assign(population=pd.NA)
+        periods = sorted(pop["period"].astype(str).unique())
+        use = period if period in periods else _nearest_period(period, periods)
+        tot = (
+            pop[pop["period"].astype(str) == use]
+            .groupby(self.area_col)["population"]
+            .sum()
+        )
+        return areas.assign(
+            population=areas[self.area_col].map(tot).fillna(0).astype("int64")
+        )
+
+    def _comparators_for(self, level: str, areas: gpd.GeoDataFrame) -> list[Comparator]:
+        out = []
+        parent = PARENT_LEVEL.get(level)
+        if self.config.compare_with_parent and parent and f"{parent}_code" in areas:
+            pcode = areas[f"{parent}_code"].mode().iloc[0]
+            members = self.areas.loc[
+                self.areas[f"{parent}_code"] == pcode, self.area_col
+            ]
+            pname_col = f"{parent}_name"
+            pname = (
+                self.areas.loc[self.areas[f"{parent}_code"] == pcode, pname_col].iloc[0]
+                if pname_col in self.areas
+                else pcode
+            )
+            out.append(
+                Comparator(
+                    code=pcode,
+                    name=str(pname),
+                    kind="aggregate",
+                    area_codes=tuple(members),
+                )
+            )
+        out.extend(self.comparators)
+        return out
+
+
+def load_place(
+    config: str | Path | None = None,
+    place_code: str | None = None,
+    *,
+    period: str | None = None,
+) -> Place:
+    """Load and validate a workbook and return one place: the one validation call of a notebook.
+
+    Parameters
+    ----------
+    config : str or Path, optional
+        The workbook config (``workbook.toml``). Empty or None: the synthetic demo region, generated
+        into :func:`hiworkbook.paths.demo_dir` if it is not there yet.
+    place_code : str, optional
+        Code of the place (an LTLA, ICB … code present in the lookup). Empty or None: the first
+        place of the first configured level.
+    period : str, optional
+        The period to report; default the config's period, else the latest with counts.
+
+    Raises
+    ------
+    DataError
+        Listing every problem with the data, the config or the parameters.
+    """
+    if not config:
+        from hiworkbook.demo import generate_demo
+
+        config = generate_demo(paths.demo_dir())
+    ws = Workspace.from_config(config)
+    if period and str(period) not in ws.periods:
+        log = ProblemLog()
+        log.error(
+            f"The period '{period}' has no counts{did_you_mean(str(period), ws.periods)}.",
+            fix=f"Periods with counts: {', '.join(ws.periods)}.",
+        )
+        raise DataError(log.problems)
+    if not place_code:
+        places = ws.places()
+        if places.empty:
+            log = ProblemLog()
+            log.error(
+                "The workbook defines no places.",
+                fix="Check geography.place_levels and the lookup.",
+            )
+            raise DataError(log.problems)
+        place_code = str(places["place_code"].iloc[0])
+    return ws.place(place_code, period=period or None)
+
+
+# ---------------------------------------------------------------------- internals
+def _nearest_period(period: str, periods: list[str]) -> str:
+    """The latest period not after ``period`` (else the earliest), comparing as text."""
+    before = [p for p in periods if p <= period]
+    return before[-1] if before else periods[0]
+
+
+def _options(spec: FileSpec) -> dict[str, Any]:
+    return {k: v for k, v in spec.options.items() if not k.startswith("_")}
+
+
+def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
+    """Read every file and cross-check them; problems go to ``log``."""
+    area_col = cfg.area_col
+    vintage = cfg.vintage
+    sources: dict[str, str] = {}
+
+    indicators = load_indicators(
+        cfg.file("indicators").path if cfg.file("indicators") else None, log=log
+    )
+
+    b = cfg.file("boundaries")
+    boundaries = (
+        hio.load_boundaries(
+            b.path, log=log, level="lsoa", vintage=vintage, label=b.label, **_options(b)
+        )
+        if b
+        else None
+    )
+    lk = cfg.file("lookup")
+    lookup = (
+        hio.load_lookup(
+            lk.path, log=log, vintage=vintage, label=lk.label, **_options(lk)
+        )
+        if lk
+        else None
+    )
+    d = cfg.file("deprivation")
+    deprivation = (
+        hio.load_deprivation(
+            d.path, log=log, vintage=vintage, label=d.label, **_options(d)
+        )
+        if d
+        else None
+    )
+    population = pd.DataFrame(
+        columns=[area_col, "period", "sex", "age_band", "population"]
+    )
+    pops = [
+        hio.load_population(
+            p.path, log=log, vintage=vintage, label=p.label, **_options(p)
+        )
+        for p in cfg.files.get("population", [])
+    ]
+    pops = [p for p in pops if p is not None and len(p)]
+    if pops:
+        population = pd.concat(pops, ignore_index=True)
+    pe = cfg.file("population_ethnicity")
+    population_ethnicity = (
+        hio.load_population_ethnicity(
+            pe.path, log=log, vintage=vintage, label=pe.label, **_options(pe)
+        )
+        if pe
+        else None
+    )
+    counts_frames = [
+        hio.load_counts(
+            c.path,
+            log=log,
+            vintage=vintage,
+            label=c.label,
+            indicators=indicators,
+            **_options(c),
+        )
+        for c in cfg.files.get("counts", [])
+    ]
+    counts_frames = [c for c in counts_frames if c is not None and len(c)]
+    counts = (
+        pd.concat(counts_frames, ignore_index=True)
+        if counts_frames
+        else pd.DataFrame(
+            columns=[
+                "indicator_id",
+                "period",
+                area_col,
+                "sex",
+                "age_band",
+                "ethnic_group",
+                "numerator",
+                "denominator",
+            ]
+        )
+    )
+
+    comparators = []
+    for spec in cfg.comparators:
+        comparators.append(_load_comparator(spec, indicators, log))
+
+    for key, specs in cfg.files.items():
+        for s in specs:
+            sources[key] = s.label
+
+    if boundaries is None or deprivation is None or log.has_errors:
+        return None
+
+    areas = _assemble_areas(
+        cfg, boundaries, lookup, deprivation, population, counts, log
+    )
+    if areas is None or log.has_errors:
+        return None
+    return Workspace(
+        cfg,
+        areas,
+        population,
+        counts,
+        indicators,
+        population_ethnicity=population_ethnicity,
+        comparators=comparators,
+        warnings=log.warnings,
+        sources=sources,
+    )
+
+
+def _load_comparator(
+    spec: ComparatorSpec, indicators: dict[str, Indicator], log: ProblemLog
+) -> Comparator:
+    if spec.counts is not None:
+        counts = hio.load_counts(
+            spec.counts.path,
+            log=log,
+            label=spec.counts.label,
+            indicators=indicators,
+            area_col="area_code",
+            **_options(spec.counts),
+        )
+        return Comparator(
+            code=spec.code, name=spec.name, kind="aggregate", counts=counts
+        )
+    values = hio.load_fingertips(
+        spec.fingertips.path,
+        log=log,
+        label=spec.fingertips.label,
+        **_options(spec.fingertips),
+    )
+    if values is not None and spec.code:
+        values = values[values["area_code"] == spec.code]
+    return Comparator(code=spec.code, name=spec.name, kind="published", values=values)
+
+
+def _assemble_areas(
+    cfg: WorkbookConfig,
+    boundaries: gpd.GeoDataFrame,
+    lookup: pd.DataFrame | None,
+    deprivation: pd.DataFrame,
+    population: pd.DataFrame,
+    counts: pd.DataFrame,
+    log: ProblemLog,
+) -> gpd.GeoDataFrame | None:
+    area_col = cfg.area_col
+    files = {k: (v[0].label if v else k) for k, v in cfg.files.items()}
+    b_codes = boundaries[area_col]
+    hio.check_codes_match(
+        deprivation[area_col], b_codes, files["deprivation"], files["boundaries"], log
+    )
+    if lookup is not None:
+        hio.check_codes_match(
+            lookup[area_col],
+            b_codes,
+            files["lookup"],
+            files["boundaries"],
+            log,
+            both_ways=False,
+        )
+    if len(population):
+        hio.check_codes_match(
+            population[area_col],
+            b_codes,
+            files.get("population", "population"),
+            files["boundaries"],
+            log,
+        )
+    if len(counts):
+        hio.check_codes_match(
+            counts[area_col],
+            b_codes,
+            files.get("counts", "counts"),
+            files["boundaries"],
+            log,
+            both_ways=False,
+        )
+    if log.has_errors:
+        return None
+    areas = boundaries
+    if lookup is not None:
+        keep = [c for c in lookup.columns if c not in areas.columns or c == area_col]
+        areas = areas.merge(
+            lookup[keep].drop_duplicates(area_col), on=area_col, how="left"
+        )
+    if "area_name" not in areas:
+        name_col = f"{area_col[:-5]}_name"
+        areas["area_name"] = areas[name_col] if name_col in areas else areas[area_col]
+    dep_cols = [
+        c for c in deprivation.columns if c not in areas.columns or c == area_col
+    ]
+    areas = areas.merge(deprivation[dep_cols], on=area_col, how="left")
+    if "imd_decile" in areas:
+        areas["imd_quintile"] = ((areas["imd_decile"] + 1) // 2).astype("Int64")
+    for lv in cfg.place_levels:
+        if lv != "custom" and f"{lv}_code" not in areas:
+            log.error(
+                f"Reports are configured for '{lv}' places, but neither the lookup nor the "
+                f"boundaries give each small area its {lv} code.",
+                file=files.get("lookup", "lookup"),
+                fix=f"Add a lookup with a {lv.upper()} code column, or remove '{lv}' from "
+                "geography.place_levels.",
+            )
+    return gpd.GeoDataFrame(areas, geometry="geometry", crs=boundaries.crs)
+
+
+# ---------------------------------------------------------------------- cache
+def _cache_dir(cfg: WorkbookConfig) -> Path:
+    # never inside the user's data folder: their files and folders are not touched
+    return paths.cache_dir()
+
+
+def _cache_key(cfg: WorkbookConfig) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(cfg.path.read_bytes())
+    for specs in cfg.files.values():
+        for s in specs:
+            st = s.path.stat()
+            h.update(f"{s.path}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for c in cfg.comparators:
+        for s in (c.counts, c.fingertips):
+            if s is not None:
+                st = s.path.stat()
+                h.update(f"{s.path}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:20]
+
+
+def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
+    path = _cache_dir(cfg) / f"workspace-{key}.pickle"
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            ws = pickle.load(fh)
+    except Exception:  # a stale or partial cache is ignored, never fatal
+        log_.info("ignoring unreadable workspace cache %s", path)
+        return None
+    ws.config = cfg
+    return ws
+
+
+def _cache_write(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
+    folder = _cache_dir(cfg)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".workspace-{key}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(ws, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(folder / f"workspace-{key}.pickle")
+    except OSError as exc:  # read-only data folders are fine: just no cache
+        log_.info("workspace cache not written (%s)", exc)

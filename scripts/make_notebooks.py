@@ -1,0 +1,78 @@
+"""Write notebooks/place_profile.ipynb from the cell sources below (no outputs).
+
+The notebook is the source of truth once written; this script documents and regenerates its
+structure: `python scripts/make_notebooks.py`.
+"""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMETERS = """\
+config = ""  # str: path to workbook.toml; "" = the synthetic demo region (generated if missing)
+place_code = ""  # str: code of the place (LTLA, ICB ...); "" = the first place in the workbook
+period = ""  # str: period to report, e.g. "2024"; "" = the workbook's default period
+comparator = ""  # str: name or code of the comparator; "" = England if configured, else the parent area
+map_indicator = "hypertension_detection"  # str: indicator mapped by small area
+chart_indicator = "mortality_u75"  # str: indicator charted by deprivation quintile
+gap_indicators = ["mortality_u75", "smoking_at_delivery"]  # list: indicators whose deprivation gap the headline describes
+ethnicity_indicators = ["hypertension_detection", "smi_health_checks"]  # list: indicators shown by ethnic group
+confidence = 0.95  # float: confidence level of intervals and significance tests
+seed = 1  # int: seed of the slope-index-of-inequality simulation (same seed, same numbers)
+"""
+
+cells = [
+    new_code_cell(
+        "import hiworkbook as hw\nfrom IPython.display import display",
+        metadata={"tags": ["remove-cell"]},
+    ),
+    new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+    new_markdown_cell(
+        "<!-- Validate everything before any work: one DataError lists every problem. -->"
+    ),
+    new_code_cell(
+        "place = hw.load_place(config, place_code, period=period)\n"
+        "results = hw.place_results(\n"
+        "    place, period=period or None, comparator=comparator or None, confidence=confidence, seed=seed\n"
+        ")\n"
+        "display(hw.narrative.title(results))",
+    ),
+    new_markdown_cell("## Headline"),
+    new_code_cell("display(hw.narrative.headline(results, gap_indicators))"),
+    new_markdown_cell("## Where deprivation is concentrated"),
+    new_code_cell(
+        "display(hw.narrative.deprivation_summary(results))\n"
+        "display(hw.maps.deprivation_map(place.areas, code_col=place.workspace.area_col, title=f'{place.name}: neighbourhoods by national IMD decile'))"
+    ),
+    new_markdown_cell("## An indicator by neighbourhood"),
+    new_code_cell("display(hw.maps.results_map(results, map_indicator))"),
+    new_markdown_cell("## The gradient by deprivation"),
+    new_code_cell(
+        "display(hw.charts.quintile_chart(results, chart_indicator))\n"
+        "display(hw.narrative.gradient_sentence(results, chart_indicator))"
+    ),
+    new_markdown_cell("## Ethnicity"),
+    new_code_cell(
+        "for indicator_id in ethnicity_indicators:\n"
+        "    display(hw.charts.ethnicity_chart(results, indicator_id))"
+    ),
+    new_markdown_cell("## All indicators"),
+    new_code_cell("display(hw.tables.indicator_table(results))"),
+    new_code_cell("display(hw.narrative.methods_footer(results))"),
+]
+
+nb = new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {
+    "name": "python3",
+    "display_name": "Python 3",
+    "language": "python",
+}
+nb.metadata["language_info"] = {"name": "python"}
+for i, c in enumerate(nb.cells):
+    c["id"] = f"cell-{i:02d}"
+out = ROOT / "notebooks" / "place_profile.ipynb"
+nbformat.write(nb, out)
+print(out)

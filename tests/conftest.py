@@ -1,0 +1,45 @@
+"""Shared fixtures: the demo region generated once per test session, and the real-data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the workspace cache of test runs out of the project's data folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HIWORKBOOK_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """workbook.toml of a freshly generated demo region (default seed)."""
+    from hiworkbook.demo import generate_demo
+
+    return generate_demo(tmp_path_factory.mktemp("demo") / "demo")
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(demo_config: Path):
+    """The demo region loaded and validated."""
+    from hiworkbook.workspace import Workspace
+
+    return Workspace.from_config(demo_config)
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """../shared/realdata, or skip with the reason."""
+    if not REALDATA.is_dir():
+        pytest.skip(
+            "../shared/realdata not found: real-data tests need the shared folder beside the repo"
+        )
+    return REALDATA
