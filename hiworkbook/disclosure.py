@@ -16,8 +16,10 @@ publication policies):
 A suppressed row keeps its labels but loses its numerator, denominator, value and CI; its
 ``value_note`` says why and ``comparison`` becomes ``"not compared"``.
 
-References: ONS, *Statistical Disclosure Control* policy for tables; NHS England, *Publication of
-small numbers* guidance (Analytical Services, 2023).
+The approach follows common UK practice for published health tables — small cells suppressed
+and, where a shown total would let them be recovered by subtraction, a second cell suppressed
+too — as in NHS Digital's Hospital Episode Statistics disclosure control and the Government
+Statistical Service guidance on statistical disclosure control for tables.
 """
 
 from __future__ import annotations

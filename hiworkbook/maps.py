@@ -1,0 +1,826 @@
+"""Folium maps of small areas for reports that render offline.
+
+Every map is a :class:`OfflineMap`: a ``folium.Map`` with no base-map tiles by default, geometry
+simplified in EPSG:27700 (British National Grid, metres) and reprojected to EPSG:4326 with
+coordinates rounded to 5 decimal places (about 1 m), only the columns the tooltip needs embedded,
+an HTML legend, and tooltips whose text is escaped. Displayed in a notebook it becomes an
+``<iframe srcdoc=…>`` of a self-contained page (Leaflet inlined by :mod:`hiworkbook.assets`),
+so the executed notebook and the HTML report carry a working map with no network.
+
+Colours are colour-blind safe: deprivation deciles use the 10-step *viridis* ramp (decile 1,
+most deprived, darkest); indicator classes use ColorBrewer sequential ramps (*YlOrRd* with
+darker = worse when the indicator has a polarity, *YlGnBu* with darker = higher otherwise).
+Suppressed values are hatched grey; missing values are pale grey with a dashed outline.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas as gpd
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "OfflineMap",
+    "DECILE_COLOURS",
+    "deprivation_map",
+    "indicator_map",
+    "results_map",
+    "classify",
+    "prepare_geometry",
+    "fit_when_sized",
+]
+
+#: viridis sampled at 10 points; index 0 = decile 1 (most deprived) = darkest.
+DECILE_COLOURS: tuple[str, ...] = (
+    "#440154",
+    "#482878",
+    "#3e4989",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6ece58",
+    "#b5de2b",
+    "#fde725",
+)
+SUPPRESSED_FILL = "url(#hiw-hatch)"
+SUPPRESSED_LABEL = "suppressed (small numbers)"
+NO_DATA_FILL = "#f2f2f2"
+NO_DATA_LABEL = "no data"
+_SUPPRESSED_SWATCH = "repeating-linear-gradient(45deg,#d0d0d0 0 3px,#8c8c8c 3px 4.5px)"
+_POLARITIES = {"high_is_good", "low_is_good", "no_judgement"}
+_DEFAULT_TOLERANCE = 10.0
+_DEFAULT_HEIGHT = 480
+
+# A hidden SVG with the hatch pattern Leaflet's paths refer to as fill="url(#hiw-hatch)",
+# plus the page styles: white background (no tiles), legend box, tooltip.
+_PAGE_EXTRAS = """
+<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">
+  <defs>
+    <pattern id="hiw-hatch" patternUnits="userSpaceOnUse" width="6" height="6"
+             patternTransform="rotate(45)">
+      <rect width="6" height="6" fill="#d0d0d0"></rect>
+      <line x1="0" y1="0" x2="0" y2="6" stroke="#8c8c8c" stroke-width="3"></line>
+    </pattern>
+  </defs>
+</svg>
+"""
+_PAGE_STYLE = """
+<style>
+  html, body { margin: 0; padding: 0; font-family: system-ui, -apple-system, "Segoe UI",
+    Roboto, Arial, sans-serif; }
+  html .leaflet-container { background: #ffffff; font: inherit; font-size: 13px; }
+  .hiw-legend { position: absolute; z-index: 1000; right: 10px; bottom: 24px;
+    max-height: calc(100% - 48px); overflow: auto; background: rgba(255,255,255,0.94);
+    border: 1px solid #999; border-radius: 4px; padding: 6px 8px; font-size: 12px;
+    line-height: 1.35; color: #1a1a1a; box-shadow: 0 1px 4px rgba(0,0,0,.2);
+    max-width: min(46%, 270px); }
+  .hiw-legend h2 { font-size: 12px; margin: 0 0 4px 0; font-weight: 700; }
+  .hiw-legend p { margin: 4px 0 0 0; color: #333; }
+  .hiw-legend ul { list-style: none; margin: 0; padding: 0; }
+  .hiw-legend li { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+  .hiw-legend .sw { flex: 0 0 auto; display: inline-block; width: 16px; height: 12px;
+    border: 1px solid #666; }
+  .hiw-tip { font-size: 12px; line-height: 1.4; }
+  .hiw-tip b { font-size: 13px; }
+  .leaflet-tooltip table td { padding: 0; }
+  @media print { .hiw-legend { box-shadow: none; } }
+</style>
+"""
+
+
+# ---------------------------------------------------------------------------- OfflineMap
+
+
+@dataclass
+class OfflineMap:
+    """A folium map that renders as one self-contained page.
+
+    Attributes
+    ----------
+    map : folium.Map
+        The map; add layers to it as usual (anything needing a CDN fails in :meth:`to_html`).
+    title : str
+        Plain-text title, used as the page title, the iframe's ``title``/``aria-label`` and the
+        figure caption (screen readers announce it).
+    height : int
+        Height of the iframe in a notebook or report, in pixels.
+    allow_tiles : bool
+        The map has a remote tile layer (made with ``tiles="OpenStreetMap"``, for online use).
+    description : str
+        Optional longer text equivalent of the map (e.g. "12 of 120 neighbourhoods are in the
+        most deprived 10% in England"), shown under the map.
+    """
+
+    map: folium.Map
+    title: str
+    height: int = _DEFAULT_HEIGHT
+    allow_tiles: bool = False
+    description: str = ""
+    _stats: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_html(self) -> str:
+        """The whole page, with Leaflet (and d3 if used) inlined.
+
+        Returns
+        -------
+        str
+            A complete HTML document that needs no network (unless ``allow_tiles``).
+        """
+        from hiworkbook.assets import inline_assets
+
+        page = self.map.get_root().render()
+        return inline_assets(page, allow_tiles=self.allow_tiles)
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_html` to ``path`` atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        Path
+        """
+        from hiworkbook.report import write_html
+
+        return write_html(self.to_html(), Path(path))
+
+    def _repr_html_(self) -> str:
+        page = self.to_html()
+        t = html.escape(self.title, quote=True)
+        desc = (
+            f'<p class="hiw-map-desc">{html.escape(self.description)}</p>'
+            if self.description
+            else ""
+        )
+        return (
+            f'<figure class="hiw-map">'
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" title="{t}" aria-label="{t}" '
+            f'style="width:100%;height:{int(self.height)}px;border:1px solid #c8c8c8" '
+            f'sandbox="allow-scripts" loading="eager"></iframe>'
+            f"<figcaption>{html.escape(self.title)}</figcaption>{desc}</figure>"
+        )
+
+
+# ---------------------------------------------------------------------------- geometry
+
+
+def prepare_geometry(
+    gdf: gpd.GeoDataFrame,
+    columns: Sequence[str] = (),
+    *,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    precision: float = 1e-5,
+) -> gpd.GeoDataFrame:
+    """Slim a GeoDataFrame down for the web.
+
+    Keeps only ``columns`` and the geometry, simplifies in EPSG:27700 (``tolerance`` metres,
+    topology of each polygon preserved), reprojects to EPSG:4326 and rounds coordinates to
+    ``precision`` degrees. Empty geometries are dropped.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Must have a CRS.
+    columns : sequence of str
+        Attribute columns to keep.
+    tolerance : float, default 10
+        Simplification tolerance in metres; 0 or None = no simplification.
+    precision : float, default 1e-5
+        Grid size for :func:`shapely.set_precision` in degrees (1e-5° ≈ 1.1 m).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4326 with a fresh RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        If ``gdf`` has no CRS or a column is missing.
+    """
+    import shapely
+
+    if gdf.crs is None:
+        raise ValueError(
+            "The areas have no coordinate reference system; set it first, e.g. "
+            "gdf.set_crs(27700) for British National Grid."
+        )
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise ValueError(
+            f"Column(s) {', '.join(map(repr, missing))} not found; the areas have "
+            f"{', '.join(map(str, gdf.columns))}."
+        )
+    g = gdf[[*dict.fromkeys(columns), gdf.geometry.name]].copy()
+    if g.geometry.name != "geometry":
+        g = g.rename_geometry("geometry")
+    if tolerance:
+        g = g.to_crs(27700)
+        g["geometry"] = g.geometry.simplify(tolerance, preserve_topology=True)
+    g = g.to_crs(4326)
+    if precision:
+        g["geometry"] = shapely.set_precision(
+            g.geometry.values, precision, mode="pointwise"
+        )
+    keep = ~(g.geometry.isna() | g.geometry.is_empty)
+    if not keep.all():
+        log.info("dropping %d empty geometries", int((~keep).sum()))
+    return g[keep].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- classes
+
+
+def classify(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    classes: int = 5,
+    scheme: str | Sequence[float] = "quantiles",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class breaks and the class of each value (numpy only, no mapclassify).
+
+    Parameters
+    ----------
+    values : array-like of float
+        NaN = unclassified.
+    classes : int, default 5
+    scheme : {"quantiles", "equal_interval"} or sequence of float
+        Or explicit breaks ``[b0, b1, …, bk]`` (values outside are put in the end classes).
+
+    Returns
+    -------
+    edges : numpy.ndarray
+        ``k + 1`` increasing class edges (fewer classes when values tie).
+    index : numpy.ndarray of int
+        Class of each value, ``0 … k-1``, or -1 for NaN.
+    """
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    ok = np.isfinite(v)
+    idx = np.full(v.shape, -1, dtype=int)
+    if not ok.any():
+        return np.array([], dtype=float), idx
+    if isinstance(scheme, str):
+        if classes < 1:
+            raise ValueError("classes must be at least 1")
+        if scheme == "quantiles":
+            edges = np.quantile(v[ok], np.linspace(0, 1, classes + 1))
+        elif scheme in ("equal_interval", "equal"):
+            edges = np.linspace(v[ok].min(), v[ok].max(), classes + 1)
+        else:
+            raise ValueError(
+                f"scheme must be 'quantiles', 'equal_interval' or a list of breaks, not {scheme!r}"
+            )
+    else:
+        edges = np.asarray(sorted(float(b) for b in scheme), dtype=float)
+        if len(edges) < 2:
+            raise ValueError("give at least two breaks")
+    edges = np.unique(edges)
+    if len(edges) == 1:
+        edges = np.array([edges[0], edges[0]])
+    k = len(edges) - 1
+    idx[ok] = np.clip(np.searchsorted(edges[1:-1], v[ok], side="right"), 0, k - 1)
+    return edges, idx
+
+
+def _palette(k: int, polarity: str | None) -> tuple[list[str], str]:
+    """``k`` colours, lightest first, for classes in increasing value order, and a note."""
+    from branca.utilities import color_brewer
+
+    if polarity in (None, "no_judgement"):
+        name, note = "YlGnBu", "Darker = higher value."
+    else:
+        name, note = "YlOrRd", "Darker = worse."
+    n = max(k, 3)
+    cols = color_brewer(name, n)
+    if len(cols) != n:  # branca interpolates for unusual n; keep the ends
+        cols = cols[:n]
+    if k < 3:
+        cols = [cols[0], cols[-1]][:k] if k == 2 else [cols[-2]]
+    if polarity == "high_is_good":
+        cols = cols[::-1]  # low values (worse) darkest
+    return list(cols), note
+
+
+# ---------------------------------------------------------------------------- builders
+
+
+def _find_code_col(gdf: pd.DataFrame, code_col: str | None) -> str:
+    if code_col:
+        return code_col
+    for c in ("lsoa21_code", "lsoa11_code", "area_code", "code"):
+        if c in gdf.columns:
+            return c
+    cands = [c for c in gdf.columns if str(c).endswith("_code")]
+    if cands:
+        return cands[0]
+    raise ValueError("Say which column holds the area codes: code_col=...")
+
+
+def _base_map(g4326: gpd.GeoDataFrame, tiles: str | None, title: str) -> folium.Map:
+    import folium
+
+    m = folium.Map(
+        location=None,
+        tiles=tiles,
+        width="100%",
+        height="100%",
+        control_scale=True,
+        zoom_snap=0.25,
+        scroll_wheel_zoom=False,
+    )
+    root = m.get_root()
+    root.title = html.escape(title)
+    root.header.add_child(folium.Element(_PAGE_STYLE), name="hiw_style")
+    root.html.add_child(folium.Element(_PAGE_EXTRAS), name="hiw_svg_defs")
+    if len(g4326):
+        minx, miny, maxx, maxy = g4326.total_bounds
+        fit_when_sized(m, [[miny, minx], [maxy, maxx]])
+    return m
+
+
+def fit_when_sized(m: folium.Map, bounds: Sequence[Sequence[float]]) -> None:
+    """Fit the map to ``bounds`` once its container has a size (and again on resize).
+
+    ``folium.Map.fit_bounds`` runs while the page is parsed; inside an ``<iframe srcdoc>`` the
+    frame may not be laid out yet (size 0 × 0), Leaflet then computes a NaN zoom, throws
+    "Invalid LatLng object: (NaN, NaN)" and draws nothing. This waits for a size first. Use it
+    instead of ``fit_bounds`` for any folium map shown through :class:`OfflineMap`.
+
+    Parameters
+    ----------
+    m : folium.Map
+    bounds : [[south, west], [north, east]]
+    """
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    class _FitWhenSized(MacroElement):
+        _template = Template(
+            """
+            {% macro script(this, kwargs) %}
+            (function () {
+                var map = {{ this._parent.get_name() }};
+                var bounds = L.latLngBounds({{ this.bounds|tojson }});
+                var tries = 0;
+                function fit() {
+                    var c = map.getContainer();
+                    if ((!c.clientWidth || !c.clientHeight) && tries++ < 200) {
+                        window.setTimeout(fit, 25);
+                        return;
+                    }
+                    map._sizeChanged = true;  // Leaflet caches a size read too early
+                    var wide = c.clientWidth > 560;
+                    map.fitBounds(bounds, {
+                        paddingTopLeft: [8, 8],
+                        paddingBottomRight: [wide ? 120 : 8, 8]
+                    });
+                }
+                fit();
+            })();
+            {% endmacro %}
+            """
+        )
+
+        def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+            super().__init__()
+            self._name = "FitWhenSized"
+            self.bounds = [[float(v) for v in corner] for corner in bounds]
+
+    m.add_child(_FitWhenSized(bounds))
+
+
+def _add_legend(
+    m: folium.Map, title: str, items: list[tuple[str, str]], note: str
+) -> None:
+    """Legend box: ``items`` = (CSS background, label) — labels escaped here."""
+    import folium
+
+    rows = "".join(
+        f'<li><span class="sw" style="background:{bg}" aria-hidden="true"></span>'
+        f"<span>{html.escape(label)}</span></li>"
+        for bg, label in items
+    )
+    note_html = f"<p>{html.escape(note)}</p>" if note else ""
+    box = (
+        f'<div class="hiw-legend" role="group" aria-label="Legend: {html.escape(title, quote=True)}">'
+        f"<h2>{html.escape(title)}</h2><ul>{rows}</ul>{note_html}</div>"
+    )
+    m.get_root().html.add_child(folium.Element(box), name="hiw_legend")
+
+
+def _add_areas(
+    m: folium.Map,
+    g: gpd.GeoDataFrame,
+    fills: list[str],
+    tips: list[str],
+    dashed: list[bool],
+    name: str,
+) -> None:
+    """Add the polygons with per-feature fill and a pre-escaped HTML tooltip."""
+    import folium
+
+    g = g[["geometry"]].copy()
+    g["tip"] = tips
+    g["f"] = fills
+    g["d"] = dashed
+
+    def style(feature: dict) -> dict:
+        p = feature["properties"]
+        s = {
+            "fillColor": p["f"],
+            "fillOpacity": 0.85,
+            "color": "#555555" if p["d"] else "#ffffff",
+            "weight": 0.7,
+            "opacity": 1,
+        }
+        if p["d"]:
+            s["dashArray"] = "3 3"
+        return s
+
+    folium.GeoJson(
+        g,
+        name=name,
+        style_function=style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["tip"], labels=False, sticky=True, class_name="hiw-tooltip"
+        ),
+        smooth_factor=0.5,
+    ).add_to(m)
+
+
+def _add_outline(
+    m: folium.Map, outline: gpd.GeoDataFrame | None, tolerance: float
+) -> None:
+    if outline is None:
+        return
+    import folium
+
+    o = prepare_geometry(outline, (), tolerance=tolerance)
+    folium.GeoJson(
+        o,
+        name="outline",
+        style_function=lambda _f: {
+            "fill": False,
+            "color": "#1a1a1a",
+            "weight": 2.2,
+            "opacity": 1,
+        },
+        interactive=False,
+    ).add_to(m)
+
+
+def _e(x: Any) -> str:
+    return html.escape(
+        "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+    )
+
+
+def _int_or_none(x: Any) -> int | None:
+    try:
+        if pd.isna(x):
+            return None
+        return int(x)
+    except (TypeError, ValueError):
+        return None
+
+
+_DECILE_NOTE = {
+    1: " (most deprived 10% in England)",
+    10: " (least deprived 10% in England)",
+}
+
+
+def _decile_label(d: int) -> str:
+    if d == 1:
+        return "1 – most deprived 10% in England"
+    if d == 10:
+        return "10 – least deprived 10%"
+    return str(d)
+
+
+def deprivation_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    decile_col: str = "imd_decile",
+    code_col: str | None = None,
+    name_col: str = "area_name",
+    population_col: str | None = "population",
+    title: str = "Neighbourhoods by national deprivation decile (IMD)",
+    outline: gpd.GeoDataFrame | None = None,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap:
+    """Small areas coloured by their national Index of Multiple Deprivation decile.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        One row per small area, any CRS.
+    decile_col : str, default "imd_decile"
+        National IMD decile, 1 = most deprived 10% in England.
+    code_col : str, optional
+        Area code column (default: ``lsoa21_code``/``lsoa11_code``/the first ``*_code``).
+    name_col : str, default "area_name"
+    population_col : str or None, default "population"
+        Shown in tooltips when the column exists.
+    title : str
+    outline : geopandas.GeoDataFrame, optional
+        Boundary drawn on top (e.g. the local authority).
+    tolerance : float, default 10
+        Simplification tolerance in metres.
+    tiles : str, optional
+        A folium tile name (e.g. ``"OpenStreetMap"``) for online use; ``None`` = offline.
+    height : int, default 480
+        Height in a notebook/report, pixels.
+
+    Returns
+    -------
+    OfflineMap
+    """
+    code_col = _find_code_col(areas, code_col)
+    cols = [code_col, decile_col]
+    if name_col and name_col in areas.columns:
+        cols.append(name_col)
+    pop = population_col if population_col and population_col in areas.columns else None
+    if pop:
+        cols.append(pop)
+    g = prepare_geometry(areas, cols, tolerance=tolerance)
+
+    fills, tips, dashed = [], [], []
+    counts = dict.fromkeys(range(1, 11), 0)
+    missing = 0
+    names = g[name_col] if name_col in g.columns else pd.Series([None] * len(g))
+    pops = g[pop] if pop else pd.Series([None] * len(g))
+    for code, dec, name, p in zip(g[code_col], g[decile_col], names, pops, strict=True):
+        d = _int_or_none(dec)
+        if d is not None and not 1 <= d <= 10:
+            raise ValueError(f"{decile_col} must be 1–10; area {code} has {dec}")
+        parts = [f"<b>{_e(name)}</b>" if name is not None else "", _e(code)]
+        if d is None:
+            fills.append(NO_DATA_FILL)
+            dashed.append(True)
+            missing += 1
+            parts.append(f"IMD decile: {NO_DATA_LABEL}")
+        else:
+            fills.append(DECILE_COLOURS[d - 1])
+            dashed.append(False)
+            counts[d] += 1
+            parts.append(f"IMD decile: {d}{_DECILE_NOTE.get(d, '')}")
+        pi = _int_or_none(p)
+        if pop:
+            parts.append(
+                f"Population: {pi:,}" if pi is not None else "Population: no data"
+            )
+        tips.append(
+            '<div class="hiw-tip">' + "<br>".join(x for x in parts if x) + "</div>"
+        )
+
+    m = _base_map(g, tiles, title)
+    _add_areas(m, g, fills, tips, dashed, name="Deprivation decile")
+    _add_outline(m, outline, tolerance)
+    items = [(DECILE_COLOURS[d - 1], _decile_label(d)) for d in range(1, 11)]
+    if missing:
+        items.append((NO_DATA_FILL, NO_DATA_LABEL))
+    _add_legend(m, "Deprivation decile (IMD, national)", items, "")
+    n1 = counts[1]
+    desc = (
+        f"{len(g):,} neighbourhoods; {n1:,} in the most deprived 10% in England"
+        f" and {counts[10]:,} in the least deprived 10%."
+    )
+    return OfflineMap(
+        m,
+        title=title,
+        height=height,
+        allow_tiles=tiles is not None,
+        description=desc,
+        _stats={"features": len(g), "deciles": counts, "missing": missing},
+    )
+
+
+def indicator_map(
+    areas: gpd.GeoDataFrame,
+    value_col: str,
+    *,
+    label: str,
+    code_col: str | None = None,
+    name_col: str = "area_name",
+    classes: int = 5,
+    scheme: str | Sequence[float] = "quantiles",
+    polarity: str | None = None,
+    fmt: str | Callable[[float], str] = "{:,.1f}",
+    lower_col: str | None = None,
+    upper_col: str | None = None,
+    suppressed_col: str | None = None,
+    title: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap:
+    """Choropleth of an indicator's value per small area (or place).
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        One row per area, any CRS.
+    value_col : str
+        The value to map; NaN = no data.
+    label : str
+        What the value is, with its unit (legend heading and tooltip), e.g.
+        ``"Emergency admissions per 100,000"``.
+    code_col : str, optional
+        Area code column (default: ``lsoa21_code``/``lsoa11_code``/the first ``*_code``).
+    name_col : str, default "area_name"
+    classes : int, default 5
+    scheme : {"quantiles", "equal_interval"} or sequence of float, default "quantiles"
+        Classification (numpy; explicit breaks allowed).
+    polarity : {"high_is_good", "low_is_good", "no_judgement"}, optional
+        With a polarity, darker = worse; without, darker = higher.
+    fmt : str or callable, default "{:,.1f}"
+        Format of values in legend and tooltips.
+    lower_col, upper_col : str, optional
+        Confidence interval, shown in tooltips.
+    suppressed_col : str, optional
+        Boolean column: True = value withheld by disclosure control (hatched grey,
+        "suppressed (small numbers)").
+    title : str, optional
+        Default: ``label``.
+    outline : geopandas.GeoDataFrame, optional
+        Boundary drawn on top.
+    tolerance : float, default 10
+        Simplification tolerance in metres.
+    tiles : str, optional
+        A folium tile name for online use; ``None`` = offline.
+    height : int, default 480
+
+    Returns
+    -------
+    OfflineMap
+    """
+    if polarity is not None and polarity not in _POLARITIES:
+        raise ValueError(
+            f"polarity must be one of {sorted(_POLARITIES)} or None, not {polarity!r}"
+        )
+    title = title or label
+    fmt_fn: Callable[[float], str] = fmt.format if isinstance(fmt, str) else fmt
+    code_col = _find_code_col(areas, code_col)
+    cols = [code_col, value_col]
+    for c in (name_col, lower_col, upper_col, suppressed_col):
+        if c and c in areas.columns:
+            cols.append(c)
+        elif c and c != name_col:
+            raise ValueError(f"Column {c!r} not found in the areas.")
+    g = prepare_geometry(areas, cols, tolerance=tolerance)
+
+    values = pd.to_numeric(g[value_col], errors="coerce").astype(float).to_numpy()
+    supp = (
+        g[suppressed_col].fillna(False).astype(bool).to_numpy()
+        if suppressed_col
+        else np.zeros(len(g), dtype=bool)
+    )
+    values = np.where(supp, np.nan, values)
+    edges, idx = classify(values, classes, scheme)
+    k = max(len(edges) - 1, 0)
+    colours, note = _palette(k, polarity) if k else ([], "")
+
+    names = g[name_col] if name_col in g.columns else pd.Series([None] * len(g))
+    lows = g[lower_col] if lower_col else pd.Series([np.nan] * len(g))
+    highs = g[upper_col] if upper_col else pd.Series([np.nan] * len(g))
+    fills, tips, dashed = [], [], []
+    n_supp = n_missing = 0
+    for i, (code, name) in enumerate(zip(g[code_col], names, strict=True)):
+        parts = [f"<b>{_e(name)}</b>" if name is not None else "", _e(code)]
+        if supp[i]:
+            fills.append(SUPPRESSED_FILL)
+            dashed.append(False)
+            n_supp += 1
+            val = SUPPRESSED_LABEL
+        elif idx[i] < 0:
+            fills.append(NO_DATA_FILL)
+            dashed.append(True)
+            n_missing += 1
+            val = NO_DATA_LABEL
+        else:
+            fills.append(colours[idx[i]])
+            dashed.append(False)
+            val = fmt_fn(values[i])
+            lo, hi = _num(lows.iloc[i]), _num(highs.iloc[i])
+            if lo is not None and hi is not None:
+                val += f" (95% CI {fmt_fn(lo)} – {fmt_fn(hi)})"
+        parts.append(f"{_e(label)}: {html.escape(val)}")
+        tips.append(
+            '<div class="hiw-tip">' + "<br>".join(x for x in parts if x) + "</div>"
+        )
+
+    m = _base_map(g, tiles, title)
+    _add_areas(m, g, fills, tips, dashed, name=label)
+    _add_outline(m, outline, tolerance)
+    items = [
+        (colours[j], f"{fmt_fn(edges[j])} – {fmt_fn(edges[j + 1])}") for j in range(k)
+    ][::-1]  # highest class at the top
+    if n_supp:
+        items.append((_SUPPRESSED_SWATCH, SUPPRESSED_LABEL))
+    if n_missing:
+        items.append((NO_DATA_FILL, NO_DATA_LABEL))
+    if isinstance(scheme, str) and scheme == "quantiles" and k:
+        note = f"{note} Classes: {k} groups with about equal numbers of areas.".strip()
+    _add_legend(m, label, items, note)
+    shown = len(g) - n_supp - n_missing
+    desc = f"{shown:,} of {len(g):,} areas have a value"
+    if k:
+        desc += f", from {fmt_fn(edges[0])} to {fmt_fn(edges[-1])}"
+    if n_supp:
+        desc += f"; {n_supp:,} suppressed (small numbers)"
+    if n_missing:
+        desc += f"; {n_missing:,} with no data"
+    return OfflineMap(
+        m,
+        title=title,
+        height=height,
+        allow_tiles=tiles is not None,
+        description=desc + ".",
+        _stats={
+            "features": len(g),
+            "edges": edges.tolist(),
+            "suppressed": n_supp,
+            "missing": n_missing,
+        },
+    )
+
+
+def _num(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def results_map(
+    results: Any,
+    indicator_id: str,
+    *,
+    title: str | None = None,
+    **kwargs: Any,
+) -> OfflineMap:
+    """Map one indicator of a place's result table by small area.
+
+    Parameters
+    ----------
+    results : hiworkbook.results.PlaceResults
+    indicator_id : str
+    title : str, optional
+        Default: "<place>: <indicator> by neighbourhood, <period>".
+    **kwargs
+        Passed to :func:`indicator_map` (``classes``, ``scheme``, ``outline``, …).
+
+    Returns
+    -------
+    OfflineMap
+    """
+    from hiworkbook.results import small_area_frame
+
+    frame = small_area_frame(results, indicator_id)
+    ind = getattr(results, "indicators", {}).get(indicator_id)
+    place = results.place
+    label = indicator_id
+    polarity = None
+    fmt: str | Callable[[float], str] = "{:,.1f}"
+    if ind is not None:
+        label = ind.name if not ind.unit else f"{ind.name} ({ind.unit})"
+        polarity = ind.polarity
+        fmt = ind.format_value
+    if title is None:
+        name = getattr(place, "name", "")
+        title = f"{name}: {ind.name if ind else indicator_id} by neighbourhood, {results.period}"
+    code_col = place.workspace.area_col
+    kwargs.setdefault("polarity", polarity)
+    kwargs.setdefault("fmt", fmt)
+    return indicator_map(
+        frame,
+        "value",
+        label=label,
+        code_col=code_col,
+        lower_col="lower_ci",
+        upper_col="upper_ci",
+        suppressed_col="is_suppressed",
+        title=title,
+        **kwargs,
+    )

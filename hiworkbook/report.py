@@ -1,0 +1,388 @@
+"""Executed notebook → one self-contained HTML report (and the run's index page).
+
+The notebook is converted in-process by nbconvert's ``basic`` template (a body fragment: the
+``lab`` template pulls require.js and MathJax from CDNs), with code, prompts, cells tagged
+``remove-cell``/``remove_cell``, and stream/error outputs (warnings, prints, tracebacks) left out.
+The fragment is placed in hiworkbook's page template (``templates/report.html.j2`` with the
+inline stylesheet ``templates/report.css``). Maps are already self-contained iframes (see
+:mod:`hiworkbook.maps`) and matplotlib figures are base64 PNGs, so the page needs no network;
+this is checked on every page and a :class:`hiworkbook.assets.OfflineAssetError` is raised
+otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html as _html
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hiworkbook.assets import assert_self_contained
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jinja2
+    import nbformat
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "SYNTHETIC_TEXT",
+    "REMOVE_TAGS",
+    "notebook_to_html",
+    "render_page",
+    "render_index",
+    "write_html",
+    "static_css",
+]
+
+SYNTHETIC_TEXT = "Synthetic demonstration data — not real people or places"
+#: Cell tags that keep a cell out of the report (both spellings in use).
+REMOVE_TAGS = ("remove_cell", "remove-cell")
+_REMOVE_INPUT_TAGS = ("remove_input", "remove-input", "hide-input", "hide_input")
+_REMOVE_OUTPUT_TAGS = ("remove_output", "remove-output")
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+@cache
+def static_css() -> str:
+    """The report stylesheet (``templates/report.css``), inlined in every page.
+
+    Returns
+    -------
+    str
+    """
+    return (_TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@cache
+def _env() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _version() -> str:
+    from hiworkbook import __version__
+
+    return __version__
+
+
+def render_page(
+    body: str,
+    *,
+    title: str,
+    subtitle: str | None = None,
+    synthetic: bool = False,
+    footer: str | None = None,
+    generated: str | None = None,
+) -> str:
+    """Wrap an HTML fragment in the report page (inline CSS, banner, header, footer).
+
+    Parameters
+    ----------
+    body : str
+        Trusted HTML fragment (already escaped where needed).
+    title : str
+        Plain text, escaped.
+    subtitle : str, optional
+        Plain text, escaped.
+    synthetic : bool, default False
+        Show the "Synthetic demonstration data" banner and put it in the ``<title>``.
+    footer : str, optional
+        Plain text, escaped (pass a :class:`markupsafe.Markup` for trusted HTML).
+    generated : str, optional
+        When the page was made, shown in the footer.
+
+    Returns
+    -------
+    str
+        The whole page; raises :class:`hiworkbook.assets.OfflineAssetError` if it would fetch
+        anything from the network.
+    """
+    page = (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            body=body,
+            title=title,
+            subtitle=subtitle,
+            synthetic=synthetic,
+            synthetic_text=SYNTHETIC_TEXT,
+            footer=footer,
+            generated=generated,
+            heading_in_body=bool(re.search(r"<h1[\s>]", body, re.I)),
+            css=static_css(),
+            version=_version(),
+        )
+    )
+    assert_self_contained(page, what=f"report {title!r}")
+    return page
+
+
+# ---------------------------------------------------------------------------- notebook
+
+
+def _load(nb: nbformat.NotebookNode | str | Path) -> nbformat.NotebookNode:
+    import nbformat
+
+    if isinstance(nb, (str, Path)):
+        return nbformat.read(str(nb), as_version=4)
+    if isinstance(nb, Mapping):
+        return (
+            nbformat.from_dict(nb) if not isinstance(nb, nbformat.NotebookNode) else nb
+        )
+    raise TypeError(f"Expected a notebook, a path or a dict, not {type(nb).__name__}")
+
+
+def _strip_for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy without removed cells and without stream/error outputs."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    dropped = {"stream": 0, "error": 0}
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & set(REMOVE_TAGS):
+            continue
+        if cell.get("cell_type") == "code":
+            if tags & set(_REMOVE_OUTPUT_TAGS):
+                cell["outputs"] = []
+            outs = []
+            for out in cell.get("outputs", []):
+                kind = out.get("output_type")
+                if kind in dropped:
+                    dropped[kind] += 1
+                    continue
+                outs.append(out)
+            cell["outputs"] = outs
+            # An input-only cell with nothing to show adds nothing to the report.
+            if not outs:
+                continue
+        cells.append(cell)
+    if dropped["stream"] or dropped["error"]:
+        log.debug(
+            "left out of the report: %d stream and %d error outputs",
+            dropped["stream"],
+            dropped["error"],
+        )
+    if dropped["error"]:
+        log.warning(
+            "the notebook has %d error output(s); not shown in the report",
+            dropped["error"],
+        )
+    nb.cells = cells
+    return nb
+
+
+@cache
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        anchor_link_text="",
+    )
+
+
+_ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
+
+
+def notebook_to_html(
+    nb: nbformat.NotebookNode | str | Path,
+    *,
+    title: str,
+    subtitle: str | None = None,
+    synthetic: bool = False,
+    footer: str | None = None,
+    generated: str | None = None,
+) -> str:
+    """Convert an executed notebook to one self-contained HTML page.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or str or Path
+        The executed notebook (e.g. returned by ``papermill.execute_notebook``) or its path.
+    title : str
+        Page title (``<title>`` and header), plain text.
+    subtitle : str, optional
+        Plain text under the title.
+    synthetic : bool, default False
+        Put the banner "Synthetic demonstration data — not real people or places" at the top
+        of the page and in its ``<title>``.
+    footer : str, optional
+        Plain text for the footer (provenance, contact …).
+    generated : str, optional
+        When the report was made, shown in the footer.
+
+    Returns
+    -------
+    str
+        The page. Code, prompts, ``remove-cell``/``remove_cell`` cells and stream/error outputs
+        are left out; images are embedded as data URIs.
+
+    Raises
+    ------
+    hiworkbook.assets.OfflineAssetError
+        If the page would fetch anything from the network (e.g. a map with a tile layer or an
+        output referring to a remote image).
+    """
+    node = _strip_for_report(_load(nb))
+    body, _resources = _exporter().from_notebook_node(node)
+    body = _ANCHOR.sub("", body)
+    return render_page(
+        body,
+        title=title,
+        subtitle=subtitle,
+        synthetic=synthetic,
+        footer=footer,
+        generated=generated,
+    )
+
+
+# ---------------------------------------------------------------------------- index
+
+
+def _safe_href(path: Any) -> str | None:
+    """A relative link (no scheme, not absolute) or ``None``."""
+    if not path:
+        return None
+    p = str(path).replace("\\", "/")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", p) or p.startswith(("/", "//")):
+        log.warning("not linking %r from the index: not a relative path", p)
+        return None
+    from urllib.parse import quote
+
+    return quote(p, safe="/._-~")
+
+
+def render_index(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    synthetic: bool,
+    generated: str,
+) -> str:
+    """The run's ``index.html``: one row per place with its status and a link to its report.
+
+    Parameters
+    ----------
+    entries : sequence of mapping
+        One per place, with ``place_code`` (or ``code``), ``place_name`` (or ``name``),
+        ``status`` ("ok"/"failed"), ``report`` (path relative to the index), optional ``level``,
+        ``error``, ``seconds``, ``bytes`` — e.g. ``dataclasses.asdict(PlaceOutcome)``.
+    title : str
+    synthetic : bool
+        Show the synthetic-data banner.
+    generated : str
+        When the run was made (shown under the title).
+
+    Returns
+    -------
+    str
+        The page; all text escaped, links relative only.
+    """
+    rows = []
+    for e in entries:
+        status = str(e.get("status", "") or "")
+        ok = status == "ok"
+        details = []
+        if e.get("seconds"):
+            details.append(f"{float(e['seconds']):.1f} s")
+        if e.get("bytes"):
+            details.append(f"{int(e['bytes']) / 1e6:.2f} MB")
+        rows.append(
+            {
+                "code": e.get("place_code", e.get("code", "")) or "",
+                "name": e.get("place_name", e.get("name", "")) or "",
+                "level": e.get("level", "") or "",
+                "status": status,
+                "ok": ok,
+                "href": _safe_href(e.get("report")) if ok else None,
+                "error": e.get("error") or "",
+                "details": ", ".join(details),
+            }
+        )
+    n_ok = sum(r["ok"] for r in rows)
+    page = (
+        _env()
+        .get_template("index.html.j2")
+        .render(
+            entries=rows,
+            n_ok=n_ok,
+            n_failed=len(rows) - n_ok,
+            title=title,
+            subtitle=f"Generated {generated}",
+            synthetic=synthetic,
+            synthetic_text=SYNTHETIC_TEXT,
+            footer=None,
+            generated=None,
+            heading_in_body=False,
+            css=static_css(),
+            version=_version(),
+            body="",
+        )
+    )
+    assert_self_contained(page, what="index")
+    return page
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def write_html(html: str, path: str | Path) -> Path:
+    """Write a page atomically: a temporary file in the same folder, then ``os.replace``.
+
+    A reader never sees half a report, and a failure leaves no file (nor a temporary one).
+
+    Parameters
+    ----------
+    html : str
+    path : str or Path
+        Parent folders are created.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path
+
+
+def escape(text: Any) -> str:
+    """HTML-escape any value (``None`` → ``""``)."""
+    return "" if text is None else _html.escape(str(text), quote=True)

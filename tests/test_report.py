@@ -1,0 +1,212 @@
+"""HTML reports and the run index: self-contained, escaped, synthetic banner, atomic writes."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_utils import voronoi_areas
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from hiworkbook import assets, maps, report
+
+EVIL = "<script>alert(1)</script>"
+# 1×1 transparent PNG
+PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+).decode()
+
+
+def _nb(*extra_cells) -> nbformat.NotebookNode:
+    cells = [
+        new_code_cell(
+            "import hiworkbook as hw  # SECRET-SOURCE",
+            metadata={"tags": ["remove-cell"]},
+            outputs=[new_output("display_data", data={"text/html": "<p>REMOVED-CELL</p>"})],
+        ),
+        new_code_cell(
+            "x = 1",
+            metadata={"tags": ["remove_cell"]},
+            outputs=[new_output("display_data", data={"text/html": "<p>REMOVED-2</p>"})],
+        ),
+        new_markdown_cell("## Section heading\n\nSome *narrative*."),
+        new_code_cell(
+            "display(thing)  # SECRET-SOURCE",
+            outputs=[
+                new_output("stream", name="stderr", text="UserWarning: LEAKED-WARNING"),
+                new_output("stream", name="stdout", text="LEAKED-PRINT"),
+                new_output("display_data", data={"text/html": "<p>SHOWN-OUTPUT</p>"}),
+                new_output(
+                    "display_data",
+                    data={"image/png": PNG, "text/plain": "<Figure>"},
+                ),
+            ],
+        ),
+        *extra_cells,
+    ]
+    return new_notebook(cells=cells)
+
+
+def test_report_basics():
+    page = report.notebook_to_html(_nb(), title="Place X: profile", subtitle="X06000001")
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<html lang="en">' in page
+    assert "<title>Place X: profile</title>" in page
+    assert "SHOWN-OUTPUT" in page and "Section heading" in page
+    for hidden in ("SECRET-SOURCE", "REMOVED-CELL", "REMOVED-2", "LEAKED-WARNING", "LEAKED-PRINT"):
+        assert hidden not in page, hidden
+    assert f"data:image/png;base64,{PNG}" in page
+    assert assets.find_external_refs(page) == []
+    assert "<style>" in page and "max-width" in page
+    assert "Synthetic demonstration data" not in page
+    assert "¶" not in page
+
+
+def test_synthetic_banner():
+    page = report.notebook_to_html(_nb(), title="Demo", synthetic=True)
+    assert 'class="hiw-synthetic-banner"' in page
+    assert report.SYNTHETIC_TEXT in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "Synthetic demonstration data" in title
+
+
+def test_title_and_footer_escaped():
+    page = report.notebook_to_html(_nb(), title=EVIL, subtitle=EVIL, footer=EVIL)
+    assert EVIL not in page
+    assert html.escape(EVIL) in page
+
+
+def test_report_from_path(tmp_path):
+    p = tmp_path / "nb.ipynb"
+    nbformat.write(_nb(), p)
+    assert "SHOWN-OUTPUT" in report.notebook_to_html(p, title="t")
+    assert "SHOWN-OUTPUT" in report.notebook_to_html(str(p), title="t")
+
+
+def test_external_reference_raises():
+    cell = new_code_cell(
+        "x",
+        outputs=[
+            new_output(
+                "display_data",
+                data={"text/html": '<img src="https://example.org/logo.png">'},
+            )
+        ],
+    )
+    with pytest.raises(assets.OfflineAssetError, match="example.org"):
+        report.notebook_to_html(_nb(cell), title="t")
+
+
+def test_map_in_report_is_self_contained():
+    g = voronoi_areas(15, seed=2)
+    m = maps.deprivation_map(g, code_col="lsoa21_code", title="Deprivation map")
+    cell = new_code_cell(
+        "m", outputs=[new_output("display_data", data={"text/html": m._repr_html_()})]
+    )
+    page = report.notebook_to_html(_nb(cell), title="t")
+    assert page.count("<iframe") == 1
+    assert 'title="Deprivation map"' in page
+    assert assets.find_external_refs(page) == []
+
+
+def test_h1_in_body_is_not_duplicated():
+    cell = new_code_cell(
+        "t", outputs=[new_output("display_data", data={"text/html": "<h1>Place heading</h1>"})]
+    )
+    page = report.notebook_to_html(_nb(cell), title="Doc title")
+    assert page.count("<h1") == 1
+
+
+ENTRIES = [
+    {
+        "place_code": "X06000001",
+        "place_name": EVIL,
+        "level": "ltla",
+        "status": "ok",
+        "report": "X06000001/place_profile.html",
+        "seconds": 2.5,
+        "bytes": 1_500_000,
+        "error": None,
+    },
+    {
+        "place_code": "X06000002",
+        "place_name": "Failing & Co",
+        "level": "ltla",
+        "status": "failed",
+        "report": None,
+        "error": f"DataError: bad value {EVIL}",
+    },
+    {
+        "place_code": "X06000003",
+        "place_name": "Sneaky",
+        "level": "ltla",
+        "status": "ok",
+        "report": "javascript:alert(1)",
+    },
+]
+
+
+def test_index_escapes_and_links():
+    page = report.render_index(
+        ENTRIES, title="Demo run", synthetic=True, generated="2026-11-23 10:00 UTC"
+    )
+    assert EVIL not in page
+    assert html.escape(EVIL) in page
+    assert 'href="X06000001/place_profile.html"' in page
+    assert "javascript:" not in page
+    assert "Failing &amp; Co" in page
+    assert "failed" in page and "DataError: bad value" in page
+    assert report.SYNTHETIC_TEXT in page
+    assert "2 of 3 reports made" in page
+    assert assets.find_external_refs(page) == []
+
+
+def test_index_accepts_short_keys():
+    page = report.render_index(
+        [{"code": "E1", "name": "Place", "status": "ok", "report": "E1/r.html"}],
+        title="Run",
+        synthetic=False,
+        generated="now",
+    )
+    assert "E1" in page and 'href="E1/r.html"' in page
+    assert 'class="hiw-synthetic-banner"' not in page
+
+
+def test_write_html_creates_parents(tmp_path):
+    out = report.write_html("<p>x</p>", tmp_path / "a" / "b" / "r.html")
+    assert out.read_text(encoding="utf-8") == "<p>x</p>"
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_write_html_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "r.html"
+
+    def boom(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.os, "fsync", boom)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_html("<p>new</p>" * 1000, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+    # an existing report survives a failed rewrite untouched
+    monkeypatch.undo()
+    report.write_html("<p>old</p>", target)
+    monkeypatch.setattr(report.os, "fsync", boom)
+    with pytest.raises(OSError):
+        report.write_html("<p>new</p>", target)
+    assert target.read_text(encoding="utf-8") == "<p>old</p>"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_static_css_packaged():
+    css = report.static_css()
+    assert "@media print" in css
+    assert (Path(report.__file__).parent / "templates" / "report.html.j2").is_file()
