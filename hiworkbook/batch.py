@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import platform
+import subprocess
 import tempfile
 import time
 import uuid
@@ -220,6 +221,13 @@ def _kernel_manager_class():
             self.ip = str(
                 Path(tempfile.gettempdir()) / f"hiw-kernel-{uuid.uuid4().hex}"
             )
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            # the kernel's own stderr (shutdown chatter such as "KeyboardInterrupt caught in
+            # kernel") would interleave with the progress bar; errors reach us as cell outputs
+            if not log.isEnabledFor(logging.DEBUG):
+                kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 

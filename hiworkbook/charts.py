@@ -133,7 +133,7 @@ def quintile_chart(
     ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(
-        fontsize=7, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 1.18), ncol=4
+        fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4
     )
     sex_txt = "" if sex == "persons" else f" ({sex}s)"
     s = results.sii[

@@ -238,6 +238,8 @@ def prepare_geometry(
         g["geometry"] = shapely.set_precision(
             g.geometry.values, precision, mode="pointwise"
         )
+    if not len(g):
+        log.warning("no areas to map")
     keep = ~(g.geometry.isna() | g.geometry.is_empty)
     if not keep.all():
         log.info("dropping %d empty geometries", int((~keep).sum()))

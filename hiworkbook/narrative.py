@@ -121,8 +121,8 @@ def headline(
         q1_pct=f"{100 * q1_pop / total:.0f}" if total else "0",
         core20_share=q1_pop / total if total else 0.0,
         comparator=results.primary_comparator,
-        worse=[_label(r) for _, r in worse.iterrows()],
-        better=[_label(r) for _, r in better.iterrows()],
+        worse=[_label(r, results) for _, r in worse.iterrows()],
+        better=[_label(r, results) for _, r in better.iterrows()],
         n_similar=len(similar),
         n_indicators=len(summary),
         gaps=gaps,
@@ -132,13 +132,21 @@ def headline(
     return Narrative(html)
 
 
-def _label(row: pd.Series) -> str:
-    sex = "" if row["sex"] == "persons" else f" ({row['sex']}s)"
+def _sex_label(row: pd.Series, results: PlaceResults | None = None) -> str:
+    ind = results.indicators.get(row["indicator_id"]) if results is not None else None
+    if row["sex"] == "persons" or (ind is not None and len(ind.sexes) == 1):
+        return ""
+    return f" ({row['sex']}s)"
+
+
+def _label(row: pd.Series, results: PlaceResults | None = None) -> str:
+    sex = _sex_label(row, results)
     return f"{row['indicator_name'].lower()[0]}{row['indicator_name'][1:]}{sex}"
 
 
 def _default_keys(results: PlaceResults) -> list[str]:
-    ok = results.sii.dropna(subset=["sii"]) if "sii" in results.sii else results.sii
+    s = results.sii
+    ok = s.dropna(subset=["sii", "lower_ci", "upper_ci"]) if "sii" in s else s
     seen: list[str] = []
     for i in ok["indicator_id"]:
         if i not in seen:
@@ -160,7 +168,7 @@ def _gap(results: PlaceResults, indicator_id: str) -> dict | None:
     ]
     out: dict = {
         "name": ind.name,
-        "sex": "" if sex == "persons" else f"{sex}s",
+        "sex": "" if sex == "persons" or len(ind.sexes) == 1 else f"{sex}s",
         "unit": ind.unit,
     }
     if (
@@ -181,17 +189,22 @@ def _gap(results: PlaceResults, indicator_id: str) -> dict | None:
                 if v1 >= v5
                 else f"{v5 / v1:.1f} times lower"
             )
+    elif len(most) and len(least) and (most["is_suppressed"].any() or least["is_suppressed"].any()):
+        out["suppressed_quintile"] = True
     else:
         out["missing_quintile"] = True
     if len(s) and pd.notna(s["sii"].iloc[0]):
         sii, lo, hi = (float(s[c].iloc[0]) for c in ("sii", "lower_ci", "upper_ci"))
+        # report the gap's size with the CI in the same direction
+        lo_, hi_ = (lo, hi) if sii >= 0 else (-hi, -lo)
         out.update(
             sii=fmt_value(abs(sii), ind.unit)
             if ind.unit != "%"
             else f"{abs(sii):.1f} percentage points",
-            sii_lo=_num(lo, ind.unit),
-            sii_hi=_num(hi, ind.unit),
+            sii_lo=_num(lo_, ind.unit),
+            sii_hi=_num(hi_, ind.unit),
             sii_raw=sii,
+            has_ci=bool(np.isfinite(lo) and np.isfinite(hi)),
             significant=bool(lo > 0 or hi < 0),
             # SII is (least deprived end) − (most deprived end) of the fitted line
             higher_in=("the least deprived" if sii > 0 else "the most deprived"),

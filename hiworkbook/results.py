@@ -202,12 +202,14 @@ def place_results(
         else pd.DataFrame(columns=RESULT_COLUMNS)
     )
     table = _compare(table, place, primary)
+    # The SII summarises a fitted line, not cells, so it uses the quintile values before
+    # suppression (as PHE does); it reveals no small count.
+    sii = _sii(table, ws.indicators, sii_reps, seed)
     table = disclosure.suppress(table, min_count=ws.config.min_count)
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA
     table = table[RESULT_COLUMNS].reset_index(drop=True)
-    sii = _sii(table, ws.indicators, sii_reps, seed)
     dep = _deprivation_profile(place)
     return PlaceResults(
         place=place,

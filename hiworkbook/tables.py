@@ -60,8 +60,9 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
     comp_name = escape(results.primary_comparator or "Comparator")
     rows = []
     for _, r in s.iterrows():
-        sex = "" if r["sex"] == "persons" else f" ({escape(str(r['sex']))}s)"
         ind = results.indicators.get(r["indicator_id"])
+        single_sex = ind is not None and len(ind.sexes) == 1
+        sex = "" if r["sex"] == "persons" or single_sex else f" ({escape(str(r['sex']))}s)"
         core = (
             f'<br><span class="hiw-tag">Core20PLUS5: {escape(ind.core20plus5_name)}</span>'
             if ind and ind.core20plus5

@@ -12,16 +12,17 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 
 PARAMETERS = """\
-config = ""  # str: path to workbook.toml; "" = the synthetic demo region (generated if missing)
-place_code = ""  # str: code of the place (LTLA, ICB ...); "" = the first place in the workbook
-period = ""  # str: period to report, e.g. "2024"; "" = the workbook's default period
-comparator = ""  # str: name or code of the comparator; "" = England if configured, else the parent area
-map_indicator = "hypertension_detection"  # str: indicator mapped by small area
-chart_indicator = "mortality_u75"  # str: indicator charted by deprivation quintile
-gap_indicators = ["mortality_u75", "smoking_at_delivery"]  # list: indicators whose deprivation gap the headline describes
-ethnicity_indicators = ["hypertension_detection", "smi_health_checks"]  # list: indicators shown by ethnic group
-confidence = 0.95  # float: confidence level of intervals and significance tests
-seed = 1  # int: seed of the slope-index-of-inequality simulation (same seed, same numbers)
+config: str = ""  # path to workbook.toml; empty for the synthetic demo region (generated if missing)
+place_code: str = ""  # code of the place (LTLA, ICB ...); empty for the first place in the workbook
+period: str = ""  # period to report, such as 2024; empty for the workbook's default period
+comparator: str = ""  # name or code of the comparator; empty for England if configured, else the parent area
+indicators: list = []  # indicator ids to report; empty for every indicator with counts in the period
+map_indicator: str = "hypertension_detection"  # indicator mapped by small area
+chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
+gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # indicators whose deprivation gap the headline describes
+ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # indicators shown by ethnic group
+confidence: float = 0.95  # confidence level of intervals and significance tests
+seed: int = 1  # seed of the slope-index-of-inequality simulation (same seed, same numbers)
 """
 
 cells = [
@@ -36,7 +37,12 @@ cells = [
     new_code_cell(
         "place = hw.load_place(config, place_code, period=period)\n"
         "results = hw.place_results(\n"
-        "    place, period=period or None, comparator=comparator or None, confidence=confidence, seed=seed\n"
+        "    place,\n"
+        "    period=period or None,\n"
+        "    indicators=indicators or None,\n"
+        "    comparator=comparator or None,\n"
+        "    confidence=confidence,\n"
+        "    seed=seed,\n"
         ")\n"
         "display(hw.narrative.title(results))",
     ),

@@ -16,12 +16,18 @@ import shapely
 
 from hiworkbook.demo import FILES, generate_demo, generate_england
 from hiworkbook.demo.geography import rook_neighbours
-from hiworkbook.demo.model import ESP_BANDS, ETHNIC_GROUPS, LE_BANDS, N_ENGLAND
+from hiworkbook.demo.model import (
+    ESP_BANDS,
+    ETHNIC_GROUPS,
+    LE_BANDS,
+    N_ENGLAND,
+    life_expectancy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-INDICATORS = tomllib.loads((ROOT / "hiworkbook" / "data" / "indicators.toml").read_text())[
-    "indicator"
-]
+INDICATORS = tomllib.loads(
+    (ROOT / "hiworkbook" / "data" / "indicators.toml").read_text()
+)["indicator"]
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +103,9 @@ def test_tiling_without_gaps_or_overlaps(lsoa: gpd.GeoDataFrame, demo: Path) -> 
     icb = gpd.read_file(demo / "boundaries.gpkg", layer="icb").geometry.iloc[0]
     assert union.geom_type == "Polygon"
     assert shapely.symmetric_difference(union, icb).area / icb.area < 1e-6
-    assert abs(shapely.area(geoms).sum() - union.area) / union.area < 1e-6  # no overlaps
+    assert (
+        abs(shapely.area(geoms).sum() - union.area) / union.area < 1e-6
+    )  # no overlaps
     assert shapely.is_valid(geoms).all()
     assert (shapely.get_type_id(geoms) == 3).all()  # each a single polygon
     # irregular outline, plausibly placed in England, about 40 km x 35 km
@@ -116,7 +124,9 @@ def test_ltlas_are_contiguous_unions(
         cells = merged.loc[merged.ltla_code == row.ltla_code].geometry.values
         union = shapely.union_all(cells)
         assert union.geom_type == "Polygon", row.ltla_name
-        assert shapely.symmetric_difference(union, row.geometry).area / union.area < 1e-6
+        assert (
+            shapely.symmetric_difference(union, row.geometry).area / union.area < 1e-6
+        )
 
 
 def test_codes_and_names(lookup: pd.DataFrame, ltla: gpd.GeoDataFrame) -> None:
@@ -135,11 +145,18 @@ def test_codes_and_names(lookup: pd.DataFrame, ltla: gpd.GeoDataFrame) -> None:
 # ----------------------------------------------------------------- deprivation
 
 
-def test_deprivation_is_spatially_clustered(lsoa: gpd.GeoDataFrame, dep: pd.DataFrame) -> None:
+def test_deprivation_is_spatially_clustered(
+    lsoa: gpd.GeoDataFrame, dep: pd.DataFrame
+) -> None:
     x = lsoa.merge(dep, on="lsoa21_code").imd_score.to_numpy()
     pairs = rook_neighbours(lsoa.geometry.values)
     z = x - x.mean()
-    moran = len(x) / (2 * len(pairs)) * (2 * (z[pairs[:, 0]] * z[pairs[:, 1]]).sum()) / (z @ z)
+    moran = (
+        len(x)
+        / (2 * len(pairs))
+        * (2 * (z[pairs[:, 0]] * z[pairs[:, 1]]).sum())
+        / (z @ z)
+    )
     assert moran > 0.3
 
 
@@ -169,7 +186,8 @@ def test_population(demo: Path, dep: pd.DataFrame) -> None:
     latest = pop[pop.period == "2024"].copy()
     latest["old"] = latest.age_band.isin(ESP_BANDS[13:])
     old = latest.groupby("lsoa21_code").apply(
-        lambda g: g.loc[g.old, "population"].sum() / g.population.sum(), include_groups=False
+        lambda g: g.loc[g.old, "population"].sum() / g.population.sum(),
+        include_groups=False,
     )
     s = dep.set_index("lsoa21_code").imd_score.loc[old.index]
     assert np.corrcoef(old, s)[0, 1] < -0.2
@@ -183,8 +201,16 @@ def test_population(demo: Path, dep: pd.DataFrame) -> None:
 
 
 def test_counts_layout(counts: pd.DataFrame) -> None:
-    cols = ["indicator_id", "period", "lsoa21_code", "sex", "age_band", "ethnic_group",
-            "numerator", "denominator"]
+    cols = [
+        "indicator_id",
+        "period",
+        "lsoa21_code",
+        "sex",
+        "age_band",
+        "ethnic_group",
+        "numerator",
+        "denominator",
+    ]
     assert list(counts.columns[:8]) == cols
     assert {i["id"] for i in INDICATORS} == set(counts.indicator_id)
     assert counts.period.nunique() >= 2
@@ -203,7 +229,11 @@ def test_counts_layout(counts: pd.DataFrame) -> None:
         else:
             assert set(c.age_band) == {"all"}
             assert set(c.sex) == set(ind["sexes"])
-            want = {"all", *ETHNIC_GROUPS} if "ethnic_group" in ind["breakdowns"] else {"all"}
+            want = (
+                {"all", *ETHNIC_GROUPS}
+                if "ethnic_group" in ind["breakdowns"]
+                else {"all"}
+            )
             assert set(c.ethnic_group) == want
             assert (c.numerator <= c.denominator).all(), ind["id"]
 
@@ -220,7 +250,6 @@ def test_ethnic_rows_sum_to_all(counts: pd.DataFrame) -> None:
     ("indicator", "worse_when_deprived"),
     [
         ("mortality_u75", True),
-        ("life_expectancy", True),
         ("copd_admissions", True),
         ("infant_mortality", True),
         ("smoking_at_delivery", True),
@@ -229,8 +258,9 @@ def test_ethnic_rows_sum_to_all(counts: pd.DataFrame) -> None:
         ("smi_health_checks", False),
     ],
 )
-def test_deprivation_gradient(counts: pd.DataFrame, indicator: str,
-                              worse_when_deprived: bool) -> None:
+def test_deprivation_gradient(
+    counts: pd.DataFrame, indicator: str, worse_when_deprived: bool
+) -> None:
     c = counts[(counts.indicator_id == indicator) & (counts.ethnic_group == "all")]
     q = (c.imd_decile + 1) // 2
     g = c.groupby(q)[["numerator", "denominator"]].sum()
@@ -238,13 +268,32 @@ def test_deprivation_gradient(counts: pd.DataFrame, indicator: str,
     most, least = rate.loc[1], rate.loc[5]
     assert (most > least) == worse_when_deprived, rate.to_dict()
     # monotone-ish: the most deprived two quintiles vs the least deprived two
-    assert ((rate.loc[[1, 2]].mean() > rate.loc[[4, 5]].mean()) == worse_when_deprived)
+    assert (rate.loc[[1, 2]].mean() > rate.loc[[4, 5]].mean()) == worse_when_deprived
+
+
+def test_life_expectancy_gap(counts: pd.DataFrame) -> None:
+    c = counts[counts.indicator_id == "life_expectancy"]
+    for sex, (lo, hi) in {"male": (6, 13), "female": (4, 11)}.items():
+        le = {}
+        for q in (1, 5):
+            s = c[(c.sex == sex) & ((c.imd_decile + 1) // 2 == q)]
+            s = (
+                s.groupby("age_band")[["numerator", "denominator"]]
+                .sum()
+                .loc[list(LE_BANDS)]
+            )
+            le[q] = life_expectancy(
+                s.numerator.to_numpy(float), s.denominator.to_numpy(float)
+            )
+        assert lo < le[5] - le[1] < hi, (sex, le)
 
 
 def test_ethnic_differences(counts: pd.DataFrame) -> None:
-    c = counts[counts.indicator_id == "hypertension_detection"].groupby("ethnic_group")[
-        ["numerator", "denominator"]
-    ].sum()
+    c = (
+        counts[counts.indicator_id == "hypertension_detection"]
+        .groupby("ethnic_group")[["numerator", "denominator"]]
+        .sum()
+    )
     rate = c.numerator / c.denominator
     assert rate[ETHNIC_GROUPS[1]] < rate["White"]
 
@@ -253,7 +302,9 @@ def test_england_counts(demo: Path, counts: pd.DataFrame) -> None:
     e = pd.read_csv(demo / "england_counts.csv", dtype={"period": str})
     assert (e.area_code == "X92000001").all()
     assert (e.area_name == "England (synthetic)").all()
-    assert {"sex", "age_band", "ethnic_group", "numerator", "denominator"} <= set(e.columns)
+    assert {"sex", "age_band", "ethnic_group", "numerator", "denominator"} <= set(
+        e.columns
+    )
     key = ["indicator_id", "period", "sex", "age_band", "ethnic_group"]
     region = counts.groupby(key)[["numerator", "denominator"]].sum()
     eng = e.set_index(key)[["numerator", "denominator"]]
@@ -271,7 +322,9 @@ def test_deterministic_and_reused(demo: Path, tmp_path: Path) -> None:
     assert _hashes(other) == _hashes(demo)
     mtime = (other / "counts.csv").stat().st_mtime_ns
     assert generate_demo(other) == other / "workbook.toml"
-    assert (other / "counts.csv").stat().st_mtime_ns == mtime  # complete: not regenerated
+    assert (
+        other / "counts.csv"
+    ).stat().st_mtime_ns == mtime  # complete: not regenerated
 
 
 def test_other_seed_differs_and_overwrites_own_folder(tmp_path: Path) -> None:

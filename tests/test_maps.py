@@ -24,7 +24,9 @@ def areas():
 
 def _tips(page: str) -> list[str]:
     """The tooltip strings embedded in a map page, JSON-decoded as the browser would."""
-    return [json.loads(f'"{m}"') for m in re.findall(r'"tip": "((?:[^"\\]|\\.)*)"', page)]
+    return [
+        json.loads(f'"{m}"') for m in re.findall(r'"tip": "((?:[^"\\]|\\.)*)"', page)
+    ]
 
 
 def test_deprivation_map_is_self_contained(areas):
@@ -152,7 +154,9 @@ def test_indicator_legend_breaks(areas):
 
 
 def test_indicator_label_escaped(areas):
-    page = maps.indicator_map(areas, "value", label=EVIL, code_col="lsoa21_code").to_html()
+    page = maps.indicator_map(
+        areas, "value", label=EVIL, code_col="lsoa21_code"
+    ).to_html()
     assert EVIL not in page
 
 
@@ -165,7 +169,9 @@ def test_indicator_polarity_validation(areas):
 
 def test_outline_drawn(areas):
     outline = areas.dissolve()[["geometry"]]
-    page = maps.deprivation_map(areas, code_col="lsoa21_code", outline=outline).to_html()
+    page = maps.deprivation_map(
+        areas, code_col="lsoa21_code", outline=outline
+    ).to_html()
     assert '"fill": false' in page or "fill: false" in page
 
 
@@ -236,3 +242,53 @@ def test_map_size_for_120_areas():
     g = voronoi_areas(120, seed=1, size_m=12000)
     page = maps.deprivation_map(g, code_col="lsoa21_code").to_html()
     assert len(page.encode()) < 600_000
+
+
+def test_results_map_uses_indicator_definition(areas):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from hiworkbook.indicators import Indicator
+
+    g = areas.copy()
+    sa = pd.DataFrame(
+        {
+            "indicator_id": "smoking",
+            "breakdown": "small_area",
+            "sex": "persons",
+            "area_code": g["lsoa21_code"],
+            "value": g["value"],
+            "lower_ci": g["lower_ci"],
+            "upper_ci": g["upper_ci"],
+            "numerator": 10,
+            "denominator": 100,
+            "is_suppressed": g["is_suppressed"],
+            "value_note": "",
+        }
+    )
+    ind = Indicator(
+        id="smoking",
+        name="Smoking prevalence",
+        measure="proportion",
+        multiplier=100,
+        unit="%",
+        polarity="low_is_good",
+    )
+    place = SimpleNamespace(
+        name="Greyfield",
+        areas=g.drop(columns=["value", "lower_ci", "upper_ci", "is_suppressed"]),
+        workspace=SimpleNamespace(area_col="lsoa21_code"),
+    )
+    results = SimpleNamespace(
+        place=place,
+        period="2024",
+        indicators={"smoking": ind},
+        for_indicator=lambda i, b: sa[(sa.indicator_id == i) & (sa.breakdown == b)],
+    )
+    m = maps.results_map(results, "smoking")
+    assert m.title == "Greyfield: Smoking prevalence by neighbourhood, 2024"
+    page = m.to_html()
+    assert "Smoking prevalence (%)" in page
+    assert "%" in " ".join(_tips(page))
+    assert m._stats["suppressed"] == int(g["is_suppressed"].sum())

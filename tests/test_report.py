@@ -28,12 +28,16 @@ def _nb(*extra_cells) -> nbformat.NotebookNode:
         new_code_cell(
             "import hiworkbook as hw  # SECRET-SOURCE",
             metadata={"tags": ["remove-cell"]},
-            outputs=[new_output("display_data", data={"text/html": "<p>REMOVED-CELL</p>"})],
+            outputs=[
+                new_output("display_data", data={"text/html": "<p>REMOVED-CELL</p>"})
+            ],
         ),
         new_code_cell(
             "x = 1",
             metadata={"tags": ["remove_cell"]},
-            outputs=[new_output("display_data", data={"text/html": "<p>REMOVED-2</p>"})],
+            outputs=[
+                new_output("display_data", data={"text/html": "<p>REMOVED-2</p>"})
+            ],
         ),
         new_markdown_cell("## Section heading\n\nSome *narrative*."),
         new_code_cell(
@@ -54,12 +58,20 @@ def _nb(*extra_cells) -> nbformat.NotebookNode:
 
 
 def test_report_basics():
-    page = report.notebook_to_html(_nb(), title="Place X: profile", subtitle="X06000001")
+    page = report.notebook_to_html(
+        _nb(), title="Place X: profile", subtitle="X06000001"
+    )
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="en">' in page
     assert "<title>Place X: profile</title>" in page
     assert "SHOWN-OUTPUT" in page and "Section heading" in page
-    for hidden in ("SECRET-SOURCE", "REMOVED-CELL", "REMOVED-2", "LEAKED-WARNING", "LEAKED-PRINT"):
+    for hidden in (
+        "SECRET-SOURCE",
+        "REMOVED-CELL",
+        "REMOVED-2",
+        "LEAKED-WARNING",
+        "LEAKED-PRINT",
+    ):
         assert hidden not in page, hidden
     assert f"data:image/png;base64,{PNG}" in page
     assert assets.find_external_refs(page) == []
@@ -117,7 +129,10 @@ def test_map_in_report_is_self_contained():
 
 def test_h1_in_body_is_not_duplicated():
     cell = new_code_cell(
-        "t", outputs=[new_output("display_data", data={"text/html": "<h1>Place heading</h1>"})]
+        "t",
+        outputs=[
+            new_output("display_data", data={"text/html": "<h1>Place heading</h1>"})
+        ],
     )
     page = report.notebook_to_html(_nb(cell), title="Doc title")
     assert page.count("<h1") == 1

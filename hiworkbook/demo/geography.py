@@ -67,8 +67,10 @@ def make_outline(rng: np.random.Generator) -> Polygon:
     theta = np.linspace(0, 2 * np.pi, 720, endpoint=False)
     r = np.ones_like(theta)
     for k in range(2, 8):
-        r += rng.uniform(0.03, 0.08) / np.sqrt(k - 1) * np.cos(
-            k * theta + rng.uniform(0, 2 * np.pi)
+        r += (
+            rng.uniform(0.03, 0.08)
+            / np.sqrt(k - 1)
+            * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
         )
     cx, cy = CENTRE
     x = cx + HALF_WIDTH * 0.92 * r * np.cos(theta)
@@ -151,7 +153,9 @@ def _fix_fragments(cells: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _kmeans(rng: np.random.Generator, pts: np.ndarray, k: int, iters: int = 30) -> np.ndarray:
+def _kmeans(
+    rng: np.random.Generator, pts: np.ndarray, k: int, iters: int = 30
+) -> np.ndarray:
     """Plain Lloyd k-means with k-means++ start; returns labels."""
     centres = [pts[rng.integers(len(pts))]]
     for _ in range(1, k):

@@ -38,6 +38,7 @@ __all__ = [
     "ethnic_shares",
     "ethnic_population",
     "simulate_counts",
+    "life_expectancy",
 ]
 
 ESP_BANDS: tuple[str, ...] = (
@@ -60,7 +61,27 @@ _MID_AGE = np.array([2.5 + 5 * i for i in range(18)] + [93.0])
 
 # England-like age structure (share of persons by ESP band, roughly mid-2022).
 _AGE_SHARE = np.array(
-    [5.4, 6.0, 6.2, 5.8, 6.2, 6.6, 6.9, 6.7, 6.3, 6.2, 6.8, 6.7, 5.9, 5.0, 4.8, 3.8, 2.5, 1.5, 0.9]
+    [
+        5.4,
+        6.0,
+        6.2,
+        5.8,
+        6.2,
+        6.6,
+        6.9,
+        6.7,
+        6.3,
+        6.2,
+        6.8,
+        6.7,
+        5.9,
+        5.0,
+        4.8,
+        3.8,
+        2.5,
+        1.5,
+        0.9,
+    ]
 )
 _AGE_SHARE = _AGE_SHARE / _AGE_SHARE.sum()
 # Female share of each band.
@@ -71,40 +92,141 @@ _FEMALE_SHARE = np.array(
 # Approximate England 2021-23 death rates per 100,000 by life-expectancy band (0, 1-4, 5-9 … 90+).
 _DEATH_RATE = {
     "male": np.array(
-        [420, 11, 7, 9, 30, 48, 62, 85, 120, 175, 265, 390, 580, 880, 1400, 2250, 3800, 6800,
-         12300, 25500],
+        [
+            420,
+            11,
+            7,
+            9,
+            30,
+            48,
+            62,
+            85,
+            120,
+            175,
+            265,
+            390,
+            580,
+            880,
+            1400,
+            2250,
+            3800,
+            6800,
+            12300,
+            25500,
+        ],
         dtype=float,
     )
     / 1e5,
     "female": np.array(
-        [340, 9, 6, 7, 14, 20, 27, 40, 65, 105, 170, 255, 385, 580, 900, 1450, 2550, 4800, 9300,
-         22500],
+        [
+            340,
+            9,
+            6,
+            7,
+            14,
+            20,
+            27,
+            40,
+            65,
+            105,
+            170,
+            255,
+            385,
+            580,
+            900,
+            1450,
+            2550,
+            4800,
+            9300,
+            22500,
+        ],
         dtype=float,
     )
     / 1e5,
 }
 # Most/least deprived decile mortality ratio by life-expectancy band (largest in mid-life).
 _DEATH_RATIO = np.array(
-    [2.0, 2.0, 1.8, 1.8, 2.2, 2.8, 3.1, 3.2, 3.2, 3.0, 2.8, 2.6, 2.45, 2.35, 2.3, 2.35, 2.3, 2.15,
-     1.95, 1.6]
+    [
+        2.0,
+        2.0,
+        1.8,
+        1.8,
+        2.2,
+        2.8,
+        3.1,
+        3.2,
+        3.2,
+        3.0,
+        2.8,
+        2.6,
+        2.45,
+        2.35,
+        2.3,
+        2.35,
+        2.3,
+        2.15,
+        1.95,
+        1.6,
+    ]
 )
 _DEATH_RATIO_SEX = {"male": 1.0, "female": 0.97}  # applied to log ratio
 
 # COPD emergency admissions per 100,000 by ESP band 35-39 … 90+.
-_COPD_RATE = np.array(
-    [15, 35, 80, 160, 300, 500, 750, 1050, 1350, 1550, 1650, 1500], dtype=float
-) / 1e5
+_COPD_RATE = (
+    np.array(
+        [15, 35, 80, 160, 300, 500, 750, 1050, 1350, 1550, 1650, 1500], dtype=float
+    )
+    / 1e5
+)
 _COPD_SEX = {"female": 0.95, "male": 1.08}
 
 # Modelled (expected) hypertension prevalence by ESP band (15-19 counts 4/5 for "16+").
 _HYP_PREV = np.array(
-    [0, 0, 0, 0.008, 0.012, 0.016, 0.022, 0.03, 0.045, 0.07, 0.1, 0.14, 0.19, 0.25, 0.31, 0.37,
-     0.42, 0.46, 0.48]
+    [
+        0,
+        0,
+        0,
+        0.008,
+        0.012,
+        0.016,
+        0.022,
+        0.03,
+        0.045,
+        0.07,
+        0.1,
+        0.14,
+        0.19,
+        0.25,
+        0.31,
+        0.37,
+        0.42,
+        0.46,
+        0.48,
+    ]
 )
 # Cancer incidence (staged cancers per person-year) by ESP band.
 _CANCER_INC = np.array(
-    [0.0002, 0.0001, 0.0001, 0.0002, 0.0003, 0.0005, 0.0008, 0.0012, 0.0018, 0.0028, 0.0042,
-     0.006, 0.0085, 0.012, 0.016, 0.020, 0.023, 0.024, 0.022]
+    [
+        0.0002,
+        0.0001,
+        0.0001,
+        0.0002,
+        0.0003,
+        0.0005,
+        0.0008,
+        0.0012,
+        0.0018,
+        0.0028,
+        0.0042,
+        0.006,
+        0.0085,
+        0.012,
+        0.016,
+        0.020,
+        0.023,
+        0.024,
+        0.022,
+    ]
 )
 _ADULT = np.array([0, 0, 0, 0.8] + [1.0] * 15)
 
@@ -235,7 +357,9 @@ def imd_score_from_z(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def rank_national(z_all: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def rank_national(
+    z_all: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scores, ranks, deciles and percentiles of all areas of England.
 
     Parameters
@@ -381,7 +505,9 @@ def _effects(
     return g[m.group] + rng.normal(0, sd_area, size=m.n)
 
 
-def _draw_poisson(rng: np.random.Generator, lam: np.ndarray, aggregate: bool) -> np.ndarray:
+def _draw_poisson(
+    rng: np.random.Generator, lam: np.ndarray, aggregate: bool
+) -> np.ndarray:
     if aggregate:
         lam = lam.sum(axis=0, keepdims=True)
     return rng.poisson(lam)
@@ -441,20 +567,39 @@ def simulate_counts(
         ratio = np.exp(np.log(_DEATH_RATIO) * _DEATH_RATIO_SEX[sex])
         rr = _rr(d[:, None], ratio[None, :])  # (n, 20)
         rate = _DEATH_RATE[sex][None, :] * rr * mort_eff[:, None]
-        lam[:, :, s, :] = le_pop[:, :, s, :] * rate[:, None, :] * period_eff[None, :, None]
+        lam[:, :, s, :] = (
+            le_pop[:, :, s, :] * rate[:, None, :] * period_eff[None, :, None]
+        )
     deaths = _draw_poisson(rng, lam, aggregate)
     le_den = _round_sum(le_pop, aggregate)
     blocks: list[Block] = []
 
     # mortality_u75: ESP bands 0-4 … 70-74 (deaths 0 + 1-4 merged)
-    u75_num = np.concatenate([deaths[..., :2].sum(-1, keepdims=True), deaths[..., 2:16]], -1)
-    u75_den = np.concatenate([le_den[..., :2].sum(-1, keepdims=True), le_den[..., 2:16]], -1)
-    blocks.append(
-        Block("mortality_u75", SEXES, ESP_BANDS[:15], ("all",), u75_num[..., None],
-              u75_den[..., None])
+    u75_num = np.concatenate(
+        [deaths[..., :2].sum(-1, keepdims=True), deaths[..., 2:16]], -1
+    )
+    u75_den = np.concatenate(
+        [le_den[..., :2].sum(-1, keepdims=True), le_den[..., 2:16]], -1
     )
     blocks.append(
-        Block("life_expectancy", SEXES, LE_BANDS, ("all",), deaths[..., None], le_den[..., None])
+        Block(
+            "mortality_u75",
+            SEXES,
+            ESP_BANDS[:15],
+            ("all",),
+            u75_num[..., None],
+            u75_den[..., None],
+        )
+    )
+    blocks.append(
+        Block(
+            "life_expectancy",
+            SEXES,
+            LE_BANDS,
+            ("all",),
+            deaths[..., None],
+            le_den[..., None],
+        )
     )
 
     # copd_admissions: ESP bands 35-39 … 90+
@@ -463,20 +608,31 @@ def simulate_counts(
     lam = np.empty((n, n_per, 2, 12))
     for s, sex in enumerate(SEXES):
         lam[:, :, s, :] = (
-            pop[:, :, s, 7:] * _COPD_RATE[None, None, :] * _COPD_SEX[sex] * rr[:, None, None]
+            pop[:, :, s, 7:]
+            * _COPD_RATE[None, None, :]
+            * _COPD_SEX[sex]
+            * rr[:, None, None]
         )
     lam *= np.exp(0.02 * t)[None, :, None, None]
     blocks.append(
-        Block("copd_admissions", SEXES, ESP_BANDS[7:], ("all",),
-              _draw_poisson(rng, lam, aggregate)[..., None],
-              _round_sum(pop[:, :, :, 7:], aggregate)[..., None])
+        Block(
+            "copd_admissions",
+            SEXES,
+            ESP_BANDS[7:],
+            ("all",),
+            _draw_poisson(rng, lam, aggregate)[..., None],
+            _round_sum(pop[:, :, :, 7:], aggregate)[..., None],
+        )
     )
 
     adults = (pop * _ADULT).sum(axis=(2, 3))  # (n, periods)
-    persons = pop.sum(axis=(2, 3))
 
     def proportion(
-        ind: str, den_exp: np.ndarray, lin: np.ndarray, ethnic: bool, poisson_den: bool,
+        ind: str,
+        den_exp: np.ndarray,
+        lin: np.ndarray,
+        ethnic: bool,
+        poisson_den: bool,
         sexes: tuple[str, ...] = ("persons",),
     ) -> Block:
         """den_exp (n, periods); lin: logit (n, periods) before ethnic offsets."""
@@ -490,7 +646,11 @@ def simulate_counts(
             tot = dg.sum(axis=0, keepdims=True)
             p = (dg * p).sum(axis=0, keepdims=True) / np.maximum(tot, 1e-12)
             dg = tot
-        den = rng.poisson(dg) if poisson_den and not aggregate else np.rint(dg).astype(np.int64)
+        den = (
+            rng.poisson(dg)
+            if poisson_den and not aggregate
+            else np.rint(dg).astype(np.int64)
+        )
         num = rng.binomial(den, p)
         if ethnic:
             num = np.concatenate([num.sum(-1, keepdims=True), num], -1)
@@ -498,8 +658,14 @@ def simulate_counts(
             labels: tuple[str, ...] = ("all", *ETHNIC_GROUPS)
         else:
             labels = ("all",)
-        return Block(ind, sexes, ("all",), labels, num[:, :, None, None, :],
-                     den[:, :, None, None, :])
+        return Block(
+            ind,
+            sexes,
+            ("all",),
+            labels,
+            num[:, :, None, None, :],
+            den[:, :, None, None, :],
+        )
 
     def lin_for(ind: str, sd_g: float, sd_a: float) -> np.ndarray:
         g = GRADIENTS[ind]
@@ -511,14 +677,24 @@ def simulate_counts(
     hyp_exp = (pop * _HYP_PREV).sum(axis=(2, 3)) * (1 + 0.15 * (d - 0.5))[:, None]
     scale = 0.14 / 0.137  # tune the England average to about 14% of adults
     blocks.append(
-        proportion("hypertension_detection", hyp_exp * scale,
-                   lin_for("hypertension_detection", 0.08, 0.12), True, False)
+        proportion(
+            "hypertension_detection",
+            hyp_exp * scale,
+            lin_for("hypertension_detection", 0.08, 0.12),
+            True,
+            False,
+        )
     )
     # cancer_early_stage: staged cancers by age (about 0.5% of the population a year)
     canc = (pop * _CANCER_INC).sum(axis=(2, 3)) * (1 + 0.1 * (d - 0.5))[:, None]
     blocks.append(
-        proportion("cancer_early_stage", canc, lin_for("cancer_early_stage", 0.06, 0.10),
-                   True, True)
+        proportion(
+            "cancer_early_stage",
+            canc,
+            lin_for("cancer_early_stage", 0.06, 0.10),
+            True,
+            True,
+        )
     )
 
     # births = population aged 0; maternities slightly fewer (multiple births)
@@ -526,30 +702,47 @@ def simulate_counts(
     maternities = rng.binomial(births, 0.985)
     sm = lin_for("smoking_at_delivery", 0.12, 0.20)
     if aggregate:
-        w = (le_pop[..., 0].sum(axis=2))
-        p = (w * expit(sm)).sum(0, keepdims=True) / np.maximum(w.sum(0, keepdims=True), 1e-12)
+        w = le_pop[..., 0].sum(axis=2)
+        p = (w * expit(sm)).sum(0, keepdims=True) / np.maximum(
+            w.sum(0, keepdims=True), 1e-12
+        )
     else:
         p = expit(sm)
     smk = rng.binomial(maternities, p)
     blocks.append(
-        Block("smoking_at_delivery", ("female",), ("all",), ("all",),
-              smk[:, :, None, None, None], maternities[:, :, None, None, None])
+        Block(
+            "smoking_at_delivery",
+            ("female",),
+            ("all",),
+            ("all",),
+            smk[:, :, None, None, None],
+            maternities[:, :, None, None, None],
+        )
     )
 
     # smi_health_checks: SMI register about 1% of adults, more in deprived urban areas
     smi_den = adults * (0.0095 * _rr(d, 2.0) * (0.9 + 0.2 * m.urban))[:, None]
     blocks.append(
-        proportion("smi_health_checks", smi_den, lin_for("smi_health_checks", 0.10, 0.15),
-                   True, True)
+        proportion(
+            "smi_health_checks",
+            smi_den,
+            lin_for("smi_health_checks", 0.10, 0.15),
+            True,
+            True,
+        )
     )
 
     # infant_mortality: deaths under 1 (life-expectancy band "0") per live birth
     blocks.append(
-        Block("infant_mortality", ("persons",), ("all",), ("all",),
-              deaths[..., 0].sum(axis=2)[:, :, None, None, None],
-              births[:, :, None, None, None])
+        Block(
+            "infant_mortality",
+            ("persons",),
+            ("all",),
+            ("all",),
+            deaths[..., 0].sum(axis=2)[:, :, None, None, None],
+            births[:, :, None, None, None],
+        )
     )
-    del persons
     return blocks
 
 
@@ -571,6 +764,8 @@ def life_expectancy(deaths: np.ndarray, pop: np.ndarray) -> float:
     q = np.minimum(q, 1.0)
     lx = np.concatenate([[1.0], np.cumprod(1 - q)[:-1]])
     dx = lx * q
-    Lx = np.where(np.isnan(n), lx / np.where(mx > 0, mx, np.inf), n * (lx - dx) + n * a * dx)
+    Lx = np.where(
+        np.isnan(n), lx / np.where(mx > 0, mx, np.inf), n * (lx - dx) + n * a * dx
+    )
     Lx[-1] = lx[-1] / mx[-1]
     return float(Lx.sum())

@@ -58,7 +58,9 @@ def ltla_names(n: int) -> list[str]:
     i = 0
     while len(out) < n:
         base = LTLA_NAMES[i % len(LTLA_NAMES)]
-        out.append(f"{base} {('North', 'South', 'East', 'West')[(i // len(LTLA_NAMES)) % 4]}")
+        out.append(
+            f"{base} {('North', 'South', 'East', 'West')[(i // len(LTLA_NAMES)) % 4]}"
+        )
         i += 1
     return out
 

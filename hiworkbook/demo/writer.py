@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -114,13 +113,18 @@ def blocks_to_frame(
     out = pd.concat(frames, ignore_index=True)
     for col in ("indicator_id", "period", code_col, "sex", "age_band", "ethnic_group"):
         out[col] = out[col].astype(
-            pd.CategoricalDtype(list(dict.fromkeys(c for f in frames for c in f[col].cat.categories)))
+            pd.CategoricalDtype(
+                list(dict.fromkeys(c for f in frames for c in f[col].cat.categories))
+            )
         )
     return out
 
 
 def _population_frame(
-    pop: np.ndarray, codes: Sequence[str], periods: Sequence[str], code_col: str = "lsoa21_code"
+    pop: np.ndarray,
+    codes: Sequence[str],
+    periods: Sequence[str],
+    code_col: str = "lsoa21_code",
 ) -> pd.DataFrame:
     idx = np.indices(pop.shape).reshape(4, -1)
     return pd.DataFrame(
@@ -135,7 +139,10 @@ def _population_frame(
 
 
 def _ethnic_frame(
-    eth: np.ndarray, codes: Sequence[str], periods: Sequence[str], code_col: str = "lsoa21_code"
+    eth: np.ndarray,
+    codes: Sequence[str],
+    periods: Sequence[str],
+    code_col: str = "lsoa21_code",
 ) -> pd.DataFrame:
     idx = np.indices(eth.shape).reshape(3, -1)
     return pd.DataFrame(
@@ -161,7 +168,10 @@ def _smooth_noise(rng: np.random.Generator, pairs: np.ndarray, n: int) -> np.nda
 
 
 def _region_latent(
-    rng: np.random.Generator, xy: np.ndarray, cores: np.ndarray, ltla: np.ndarray,
+    rng: np.random.Generator,
+    xy: np.ndarray,
+    cores: np.ndarray,
+    ltla: np.ndarray,
     pairs: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """Latent deprivation of the region's areas and the index of the England-like LTLA."""
@@ -169,7 +179,9 @@ def _region_latent(
     f = np.zeros(n)
     for k, (x, y, s) in enumerate(cores):
         sd = 4500.0 if k == 0 else 1800.0
-        f += 2.2 * s * np.exp(-((xy[:, 0] - x) ** 2 + (xy[:, 1] - y) ** 2) / (2 * sd**2))
+        f += (
+            2.2 * s * np.exp(-((xy[:, 0] - x) ** 2 + (xy[:, 1] - y) ** 2) / (2 * sd**2))
+        )
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     for _ in range(6):
         c = rng.uniform(lo, hi)
@@ -228,11 +240,12 @@ def _name_areas(
 
 
 def _england_rest(
-    rng: np.random.Generator, z: np.ndarray, d: np.ndarray, n_periods: int
+    rng: np.random.Generator, z: np.ndarray, d: np.ndarray
 ) -> M.AreaModel:
     urban = expit(0.8 * z + rng.normal(0, 1.2, size=len(z)))
-    return M.AreaModel(z=z, d=d, urban=urban, group=np.zeros(len(z), dtype=int),
-                       neutral_groups=(0,))
+    return M.AreaModel(
+        z=z, d=d, urban=urban, group=np.zeros(len(z), dtype=int), neutral_groups=(0,)
+    )
 
 
 def build_region(
@@ -285,31 +298,42 @@ def build_region(
     pop = M.draw_population(rng, M.expected_population(rng, area, n_per))
     shares = M.ethnic_shares(rng, area, n_per)
     eth = M.ethnic_population(rng, pop.sum(axis=(2, 3)), shares)
-    blocks = M.simulate_counts(rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1))
+    blocks = M.simulate_counts(
+        rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1)
+    )
 
-    rest = _england_rest(rng, z_rest, d[n:], n_per)
+    rest = _england_rest(rng, z_rest, d[n:])
     rest_pop = M.expected_population(rng, rest, n_per)
     rest_blocks = M.simulate_counts(
         rng, rest, rest_pop, M.ethnic_shares(rng, rest, n_per), aggregate=True
     )
     eng_blocks = [
-        M.Block(b.indicator_id, b.sexes, b.bands, b.ethnic,
-                r.numerator + b.numerator.sum(axis=0, keepdims=True),
-                r.denominator + b.denominator.sum(axis=0, keepdims=True))
+        M.Block(
+            b.indicator_id,
+            b.sexes,
+            b.bands,
+            b.ethnic,
+            r.numerator + b.numerator.sum(axis=0, keepdims=True),
+            r.denominator + b.denominator.sum(axis=0, keepdims=True),
+        )
         for b, r in zip(blocks, rest_blocks, strict=True)
     ]
 
     lsoa = gpd.GeoDataFrame(
         {"lsoa21_code": codes, "lsoa21_name": sa_names.astype(str)},
-        geometry=list(cells), crs="EPSG:27700",
+        geometry=list(cells),
+        crs="EPSG:27700",
     )
     ltla_geom = [shapely.union_all(cells[ltla == k]) for k in range(n_ltla)]
     ltla_gdf = gpd.GeoDataFrame(
-        {"ltla_code": l_codes, "ltla_name": l_names}, geometry=ltla_geom, crs="EPSG:27700"
+        {"ltla_code": l_codes, "ltla_name": l_names},
+        geometry=ltla_geom,
+        crs="EPSG:27700",
     )
     icb = gpd.GeoDataFrame(
         {"icb_code": [N.ICB_CODE], "icb_name": [N.ICB_NAME]},
-        geometry=[shapely.union_all(cells)], crs="EPSG:27700",
+        geometry=[shapely.union_all(cells)],
+        crs="EPSG:27700",
     )
     lookup = pd.DataFrame(
         {
@@ -375,26 +399,37 @@ def generate_england(
     sizes = rng.lognormal(0, 0.5, size=n_l)
     bounds = np.concatenate([[0], np.cumsum(sizes) / sizes.sum()])
     group = np.clip(np.searchsorted(bounds, (np.arange(n) + 0.5) / n) - 1, 0, n_l - 1)
-    z = rng.normal(0, 0.55, size=n_l)[group] + rng.normal(0, math.sqrt(1 - 0.55**2), size=n)
+    z = rng.normal(0, 0.55, size=n_l)[group] + rng.normal(
+        0, math.sqrt(1 - 0.55**2), size=n
+    )
     score, rank, decile, d = M.rank_national(z)
     urban_g = rng.normal(0, 1.2, size=n_l)
     area = M.AreaModel(
-        z=z, d=d, urban=expit(0.6 * z + urban_g[group] + rng.normal(0, 0.5, size=n)),
+        z=z,
+        d=d,
+        urban=expit(0.6 * z + urban_g[group] + rng.normal(0, 0.5, size=n)),
         group=group,
     )
     n_per = len(periods)
-    pop = M.draw_population(rng, M.expected_population(rng, area, n_per)).astype(np.int32)
+    pop = M.draw_population(rng, M.expected_population(rng, area, n_per)).astype(
+        np.int32
+    )
     shares = M.ethnic_shares(rng, area, n_per)
     eth = M.ethnic_population(rng, pop.sum(axis=(2, 3)), shares).astype(np.int32)
-    blocks = M.simulate_counts(rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1))
+    blocks = M.simulate_counts(
+        rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1)
+    )
     codes = [N.small_area_code(i + 1) for i in range(n)]
     l_codes = np.array([N.ltla_code(i + 1) for i in range(n_l)])
     lookup = pd.DataFrame(
         {
             "lsoa21_code": codes,
             "ltla_code": pd.Categorical(l_codes[group]),
-            "ltla_name": pd.Categorical(np.char.add("Synthetic LTLA ", np.char.zfill(
-                (group + 1).astype(str), 3))),
+            "ltla_name": pd.Categorical(
+                np.char.add(
+                    "Synthetic LTLA ", np.char.zfill((group + 1).astype(str), 3)
+                )
+            ),
         }
     )
     deprivation = pd.DataFrame(
@@ -519,8 +554,9 @@ manifest.json (SHA-256 of each file).
 """
 
 
-def _write_files(tmp: Path, seed: int, tables: dict[str, pd.DataFrame],
-                 periods: Sequence[str]) -> None:
+def _write_files(
+    tmp: Path, seed: int, tables: dict[str, pd.DataFrame], periods: Sequence[str]
+) -> None:
     import pyogrio
 
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
@@ -536,7 +572,9 @@ def _write_files(tmp: Path, seed: int, tables: dict[str, pd.DataFrame],
     for key in ("population", "population_ethnicity", "counts", "england_counts"):
         tables[key].to_csv(tmp / f"{key}.csv", **csv)
     (tmp / "README.md").write_text(_readme(seed, tables, periods), encoding="utf-8")
-    (tmp / "workbook.toml").write_text(_workbook_toml(seed, periods[-1]), encoding="utf-8")
+    (tmp / "workbook.toml").write_text(
+        _workbook_toml(seed, periods[-1]), encoding="utf-8"
+    )
 
 
 def generate_demo(
@@ -597,7 +635,9 @@ def generate_demo(
             )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    tables = build_region(seed, n_ltla=n_ltla, n_small_areas=n_small_areas, periods=periods)
+    tables = build_region(
+        seed, n_ltla=n_ltla, n_small_areas=n_small_areas, periods=periods
+    )
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         _write_files(tmp, seed, tables, periods)
@@ -613,9 +653,11 @@ def generate_demo(
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
+        tmp.chmod(0o755)  # mkdtemp makes it 0700
         if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            trash = Path(
+                tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent)
+            )
             out_dir.rename(trash / out_dir.name)
             tmp.rename(out_dir)
             shutil.rmtree(trash, ignore_errors=True)
@@ -626,6 +668,9 @@ def generate_demo(
         raise
     log.info(
         "Wrote the synthetic demo region (seed %d, %d small areas) to %s in %.1f s",
-        seed, n_small_areas, out_dir, time.perf_counter() - t0,
+        seed,
+        n_small_areas,
+        out_dir,
+        time.perf_counter() - t0,
     )
     return out_dir / "workbook.toml"

@@ -149,7 +149,7 @@ def load_census(
             if c == area:
                 continue
             vals = df[c].unique()
-            if len(vals) <= 200 and all(any(_matches(v, w) for v in vals) for w in numerator_categories):
+            if len(vals) <= 200 and any(any(_matches(v, w) for v in vals) for w in numerator_categories):
                 cat = c
                 break
     per_col = find_column(df.columns, ["period", "date", "year", "census_year"])

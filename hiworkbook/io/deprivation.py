@@ -204,7 +204,7 @@ def load_deprivation(
             fix="Use one IoD edition throughout: IoD2019 for LSOA 2011, IoD2025 for LSOA 2021.",
         )
         return None
-    evidence = f"column '{area}'"
+    evidence = f"column '{area}'" + (f"; {check.describe()}" if check.vintage else "")
     if file_vintage and check.vintage and check.vintage != file_vintage:
         log.error(
             f"is labelled LSOA {file_vintage} ({evidence}) but {check.describe()}.",

@@ -10,6 +10,10 @@ docs/methods.md.
 from hiworkbook.stats._common import byar_limits, exact_limits, poisson_limits
 from hiworkbook.stats.compare import POLARITIES, compare
 from hiworkbook.stats.dsr import DSR_MIN_COUNT, dsr, resolve_standard
+from hiworkbook.stats.funnel import funnel_curve, funnel_limits
+from hiworkbook.stats.isr import isr, isratio
+from hiworkbook.stats.life_expectancy import LE_MIN_POPULATION, life_expectancy
+from hiworkbook.stats.mean import mean
 from hiworkbook.stats.proportion import proportion, wilson_limits
 from hiworkbook.stats.rate import rate
 from hiworkbook.stats.standard_populations import (
@@ -25,12 +29,19 @@ __all__ = [
     "ESP2013",
     "ESP2013_18",
     "ESP2013_BANDS",
+    "LE_MIN_POPULATION",
     "LIFE_TABLE_BANDS",
     "POLARITIES",
     "byar_limits",
     "compare",
     "dsr",
     "exact_limits",
+    "funnel_curve",
+    "funnel_limits",
+    "isr",
+    "isratio",
+    "life_expectancy",
+    "mean",
     "poisson_limits",
     "proportion",
     "rate",
