@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from hiworkbook.narrative import fmt_value
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 
-__all__ = ["Chart", "quintile_chart", "ethnicity_chart"]
+__all__ = ["Chart", "Panel", "quintile_chart", "ethnicity_chart", "ethnicity_panel"]
 
 # Colour-blind-safe (Okabe–Ito) colours
 _BAR = "#0072B2"
@@ -143,7 +143,8 @@ def quintile_chart(
     if len(s) and pd.notna(s["sii"].iloc[0]):
         sii_txt = (
             f"Slope index of inequality {s['sii'].iloc[0]:,.1f} "
-            f"(95% CI {s['lower_ci'].iloc[0]:,.1f} to {s['upper_ci'].iloc[0]:,.1f})"
+            f"(95% CI {s['lower_ci'].iloc[0]:,.1f} to {s['upper_ci'].iloc[0]:,.1f}); "
+            "negative means higher in more deprived areas"
         )
     ax.set_title(
         f"{ind.name}{sex_txt}, {results.period}\n{sii_txt}", fontsize=9, loc="left"
@@ -234,3 +235,36 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
 
 def _short_group(name: str) -> str:
     return str(name).split(",")[0]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Several charts (or a sentence saying why there are none) displayed together."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:
+    """Ethnic-group charts for the indicators that have that breakdown, or a sentence saying
+    that none has.
+
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_ids : list of str
+        Indicators to show; those without ethnic-group rows are skipped.
+    """
+    charts = []
+    for i in indicator_ids:
+        if i in results.indicators and not results.for_indicator(i, "ethnic_group").empty:
+            charts.append(ethnicity_chart(results, i))
+    if not charts:
+        return Panel(
+            "<p>No indicator in this report has counts by ethnic group for "
+            f"{html.escape(results.period)}. Add counts with an <code>ethnic_group</code> column "
+            "to show the breakdown NHS England asks for beside deprivation.</p>"
+        )
+    return Panel("".join(c._repr_html_() for c in charts))

@@ -15,6 +15,7 @@ Data problems are reported as one readable list, never as a traceback (exit stat
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -43,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--level", help="only places of this level (ltla, icb, ...)")
         sp.add_argument("--period", help="period to report (default: the workbook's)")
+        sp.add_argument(
+            "-p",
+            "--parameter",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("NAME", "VALUE"),
+            help="a notebook parameter, as papermill's -p (VALUE read as JSON when it parses: "
+            "-p gap_indicators '[\"mortality_u75\"]')",
+        )
         sp.add_argument(
             "--workers",
             type=int,
@@ -124,6 +135,11 @@ def _run(config: Path | None, args: argparse.Namespace) -> int:
     from hiworkbook.batch import run_reports
 
     params = {"period": args.period} if args.period else {}
+    for name, value in args.parameter:
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
     summary = run_reports(
         config,
         out_dir=args.out,

@@ -206,9 +206,10 @@ def _parse(path: Path, log: ProblemLog) -> WorkbookConfig | None:
                 fix=f"File keys are: {', '.join(FILE_KEYS)}.",
             )
             continue
-        if key == "indicators" and value == "builtin":
-            continue
         entries = value if isinstance(value, list) else [value]
+        if key == "indicators":
+            # "builtin" names hiworkbook's own definitions; files add to (or override) them
+            entries = [e for e in entries if e != "builtin"]
         specs = [_file_spec(path.parent, key, e, label, log) for e in entries]
         files[key] = [s for s in specs if s is not None]
     for required in ("boundaries", "deprivation"):
@@ -340,7 +341,7 @@ population = { path = "population/sapelsoasyoa2022.csv", period = "2022" }
 # Event counts: tidy CSV/Excel (indicator_id, period, lsoa21_code, sex, age_band, numerator,
 # denominator), Census 2021 tables, several files allowed.
 counts = ["counts/deaths.csv"]
-indicators = "builtin"      # or a TOML file of your own indicator definitions
+indicators = "builtin"      # or ["builtin", "my_indicators.toml"] to add your own definitions
 # best_fit_lookup = "lookups/lsoa11_to_lsoa21.csv"   # converts LSOA11 counts to LSOA21
 
 [comparators]

@@ -236,7 +236,7 @@ class Workspace:
         log.error(
             f"No place has the code '{code}'{did_you_mean(code, known)}.",
             fix=f"Known places ({len(known)}): {format_values(known, 8)}. "
-            "Run `hiworkbook validate <config> --places` to list them all.",
+            "Run `hiworkbook places <config>` to list them all.",
         )
         raise DataError(log.problems)
 
@@ -349,9 +349,9 @@ def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
     vintage = cfg.vintage
     sources: dict[str, str] = {}
 
-    indicators = load_indicators(
-        cfg.file("indicators").path if cfg.file("indicators") else None, log=log
-    )
+    indicators = load_indicators(None, log=log)
+    for spec in cfg.files.get("indicators", []):
+        indicators.update(load_indicators(spec.path, log=log))
 
     b = cfg.file("boundaries")
     boundaries = (

@@ -62,8 +62,7 @@ cells = [
     ),
     new_markdown_cell("## Ethnicity"),
     new_code_cell(
-        "for indicator_id in ethnicity_indicators:\n"
-        "    display(hw.charts.ethnicity_chart(results, indicator_id))"
+"display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"
     ),
     new_markdown_cell("## All indicators"),
     new_code_cell("display(hw.tables.indicator_table(results))"),

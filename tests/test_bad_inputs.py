@@ -22,8 +22,17 @@ from hiworkbook.validate import DataError, ProblemLog
 HERE = Path(__file__).resolve().parent / "bad_inputs"
 
 _IND = {
-    "mortality_u75": Indicator("mortality_u75", "Under 75 mortality", "dsr", 100000, "per 100,000", "low_is_good"),
-    "smoking": Indicator("smoking", "Smoking prevalence", "proportion", 100, "%", "low_is_good"),
+    "mortality_u75": Indicator(
+        "mortality_u75",
+        "Under 75 mortality",
+        "dsr",
+        100000,
+        "per 100,000",
+        "low_is_good",
+    ),
+    "smoking": Indicator(
+        "smoking", "Smoking prevalence", "proportion", 100, "%", "low_is_good"
+    ),
 }
 
 
@@ -38,18 +47,46 @@ class Case:
 
 CASES = [
     # --- counts -------------------------------------------------------------------------
-    Case("counts_missing_numerator.csv", "counts", ("has no 'numerator' column", "(did you mean 'numeratr'?)")),
-    Case("counts_misspelt_area.csv", "counts", ("has no 'area' column", "(did you mean 'lsoa21_cod'?)")),
-    Case("counts_negative.csv", "counts", ("column 'numerator', row 3", "has negative counts: -3.0")),
-    Case("counts_fractional.csv", "counts", ("row 2", "has fractional counts (3.5) where whole numbers are expected")),
+    Case(
+        "counts_missing_numerator.csv",
+        "counts",
+        ("has no 'numerator' column", "(did you mean 'numeratr'?)"),
+    ),
+    Case(
+        "counts_misspelt_area.csv",
+        "counts",
+        ("has no 'area' column", "(did you mean 'lsoa21_cod'?)"),
+    ),
+    Case(
+        "counts_negative.csv",
+        "counts",
+        ("column 'numerator', row 3", "has negative counts: -3"),
+    ),
+    Case(
+        "counts_fractional.csv",
+        "counts",
+        ("row 2", "has fractional counts (3.5) where whole numbers are expected"),
+    ),
     Case("counts_float_integers.csv", "counts", (), ok=True),
     Case("counts_thousands.csv", "counts", (), ok=True),
-    Case("counts_not_number.csv", "counts", ("row 2", "has counts that are not numbers: 'abc'")),
-    Case("counts_suppressed.csv", "counts", ("has suppressed or redacted counts ('*')", "disclosure control")),
+    Case(
+        "counts_not_number.csv",
+        "counts",
+        ("row 2", "has counts that are not numbers: 'abc'"),
+    ),
+    Case(
+        "counts_suppressed.csv",
+        "counts",
+        ("has suppressed or redacted counts ('*')", "disclosure control"),
+    ),
     Case(
         "counts_num_over_den.csv",
         "counts",
-        ("row 3", "1 row where the numerator is larger than the denominator", "swapped"),
+        (
+            "row 3",
+            "1 row where the numerator is larger than the denominator",
+            "swapped",
+        ),
         {"measure": "proportion"},
     ),
     Case(
@@ -58,16 +95,33 @@ CASES = [
         ("numerator is larger than the denominator",),
         {"indicators": _IND},
     ),
-    Case("counts_duplicates.csv", "counts", ("rows 2, 3", "2 duplicate rows (same indicator, period, area", "'E01000001'")),
+    Case(
+        "counts_duplicates.csv",
+        "counts",
+        ("rows 2, 3", "2 duplicate rows (same indicator, period, area", "'E01000001'"),
+    ),
     Case(
         "counts_bad_age_band.csv",
         "counts",
-        ("rows 2, 3", "age bands hiworkbook does not know: '0-5', '85+'", "'85-89', '90+'"),
+        (
+            "rows 2, 3",
+            "age bands hiworkbook does not know: '0-5', '85+'",
+            "'85-89', '90+'",
+        ),
     ),
-    Case("counts_bad_sex.csv", "counts", ("sex values hiworkbook does not recognise: 'X'", "female, male or persons")),
+    Case(
+        "counts_bad_sex.csv",
+        "counts",
+        ("sex values hiworkbook does not recognise: 'X'", "female, male or persons"),
+    ),
     Case("counts_empty.csv", "counts", ("counts_empty.csv: is empty.",)),
     Case("counts_header_only.csv", "counts", ("has a header row but no data rows.",)),
-    Case("counts_cp1252.csv", "counts", ("is not UTF-8; read it as Windows-1252 (cp1252)", "CSV UTF-8"), ok=True),
+    Case(
+        "counts_cp1252.csv",
+        "counts",
+        ("is not UTF-8; read it as Windows-1252 (cp1252)", "CSV UTF-8"),
+        ok=True,
+    ),
     Case("counts_bom.csv", "counts", (), ok=True),
     Case("counts_excel.xlsx", "counts", (), ok=True),
     Case(
@@ -85,68 +139,190 @@ CASES = [
     Case(
         "counts_wrong_vintage.csv",
         "counts",
-        ("has LSOA 2011 codes but the workbook uses LSOA 2021", "'E01000010'", "best_fit_lookup"),
+        (
+            "has LSOA 2011 codes but the workbook uses LSOA 2021",
+            "'E01000010'",
+            "best_fit_lookup",
+        ),
         {"vintage": 2021},
     ),
     Case("counts_bad_codes.csv", "counts", ("not 9-character ONS codes: 'E0100001'",)),
     Case(
         "counts_unknown_indicator.csv",
         "counts",
-        ("indicator ids that are not defined: 'mortality_u57'", "(did you mean 'mortality_u75'?)"),
+        (
+            "indicator ids that are not defined: 'mortality_u57'",
+            "(did you mean 'mortality_u75'?)",
+        ),
         {"indicators": _IND},
     ),
-    Case("counts_old_excel.xls", "counts", ("old-style Excel .xls", "save it as .xlsx"),),
+    Case(
+        "counts_old_excel.xls",
+        "counts",
+        ("old-style Excel .xls", "save it as .xlsx"),
+    ),
     # --- deprivation --------------------------------------------------------------------
-    Case("dep_file6.csv", "deprivation", ("looks like IoD File 6 (population denominators)",)),
-    Case("dep_bad_decile.csv", "deprivation", ("row 3", "has deciles above 10: 11.0")),
-    Case("dep_rank_only.csv", "deprivation", ("deciles were derived from the ranks among 32,844 LSOAs",), ok=True),
-    Case("dep_score_subset.csv", "deprivation", ("national ranks and deciles cannot be worked out",), ok=True),
-    Case("dep_duplicate_codes.csv", "deprivation", ("rows 2, 3", "1 LSOA codes on more than one row: 'E01000001'")),
-    Case("dep_misspelt_code.csv", "deprivation", ("has no LSOA code column (did you mean 'LSOA cde (2011)'?)",)),
+    Case(
+        "dep_file6.csv",
+        "deprivation",
+        ("looks like IoD File 6 (population denominators)",),
+    ),
+    Case("dep_bad_decile.csv", "deprivation", ("row 3", "has deciles above 10: 11")),
+    Case(
+        "dep_rank_only.csv",
+        "deprivation",
+        ("deciles were derived from the ranks among 32,844 LSOAs",),
+        ok=True,
+    ),
+    Case(
+        "dep_score_subset.csv",
+        "deprivation",
+        ("national ranks and deciles cannot be worked out",),
+        ok=True,
+    ),
+    Case(
+        "dep_duplicate_codes.csv",
+        "deprivation",
+        ("rows 2, 3", "1 LSOA codes on more than one row: 'E01000001'"),
+    ),
+    Case(
+        "dep_misspelt_code.csv",
+        "deprivation",
+        ("has no LSOA code column (did you mean 'LSOA cde (2011)'?)",),
+    ),
     Case(
         "dep_long_years.csv",
         "deprivation",
         ("has no rows for the year 2010", "Years in the file: 2015, 2019"),
         {"year": 2010},
     ),
-    Case("dep_long_years.csv", "deprivation", ("holds IoD editions 2015, 2019; used the latest, 2019",), ok=True),
+    Case(
+        "dep_long_years.csv",
+        "deprivation",
+        ("holds IoD editions 2015, 2019; used the latest, 2019",),
+        ok=True,
+    ),
     Case(
         "dep_wrong_vintage.csv",
         "deprivation",
-        ("has LSOA 2021 codes but the workbook uses LSOA 2011", "'E01033769'", "IoD2019 uses LSOA 2011"),
+        (
+            "has LSOA 2021 codes but the workbook uses LSOA 2011",
+            "'E01033769'",
+            "IoD2019 uses LSOA 2011",
+        ),
         {"vintage": 2011},
     ),
-    Case("dep_not_numbers.csv", "deprivation", ("column 'imd_score', row 2", "scores that are not numbers: 'high'")),
+    Case(
+        "dep_not_numbers.csv",
+        "deprivation",
+        ("column 'imd_score', row 2", "scores that are not numbers: 'high'"),
+    ),
     # --- population ---------------------------------------------------------------------
-    Case("pop_missing_ages.csv", "population", ("lacks single-year-of-age columns '17'",)),
-    Case("pop_negative.csv", "population", ("column '5', row 2", "negative population counts: -2.0")),
-    Case("pop_no_period.csv", "population", ("has no period column and no period was given", 'period = "2022"')),
-    Case("pop_bad_sex.csv", "population", ("sex values hiworkbook does not recognise: 'Unknown'",)),
-    Case("pop_long_bad_band.csv", "population", ("age bands that are not esp2013 bands: '0-5'",)),
+    Case(
+        "pop_missing_ages.csv", "population", ("lacks single-year-of-age columns '17'",)
+    ),
+    Case(
+        "pop_negative.csv",
+        "population",
+        ("column '5', row 2", "negative population counts: -2"),
+    ),
+    Case(
+        "pop_no_period.csv",
+        "population",
+        ("has no period column and no period was given", 'period = "2022"'),
+    ),
+    Case(
+        "pop_bad_sex.csv",
+        "population",
+        ("sex values hiworkbook does not recognise: 'Unknown'",),
+    ),
+    Case(
+        "pop_long_bad_band.csv",
+        "population",
+        ("age bands that are not esp2013 bands: '0-5'",),
+    ),
     # --- lookups ------------------------------------------------------------------------
-    Case("lookup_conflict.csv", "lookup", ("rows 2, 3", "puts 1 LSOAs in more than one LTLA: 'E01000001'")),
+    Case(
+        "lookup_conflict.csv",
+        "lookup",
+        ("rows 2, 3", "puts 1 LSOAs in more than one LTLA: 'E01000001'"),
+    ),
     Case("lookup_no_parent.csv", "lookup", ("has no parent geography columns",)),
-    Case("lookup_no_area.csv", "lookup", ("has no LSOA code column (did you mean 'LSAO21CD'?)",)),
+    Case(
+        "lookup_no_area.csv",
+        "lookup",
+        ("has no LSOA code column (did you mean 'LSAO21CD'?)",),
+    ),
     # --- census -------------------------------------------------------------------------
     Case(
         "census_missing_category.csv",
         "census",
-        ("has no category 'Terrible health'", "'Very good health', 'Bad health', 'Very bad health'"),
-        {"indicator_id": "bad_health", "numerator_categories": ["Bad health", "Terrible health"]},
+        (
+            "has no category 'Terrible health'",
+            "'Very good health', 'Bad health', 'Very bad health'",
+        ),
+        {
+            "indicator_id": "bad_health",
+            "numerator_categories": ["Bad health", "Terrible health"],
+        },
     ),
     # --- fingertips ---------------------------------------------------------------------
-    Case("fingertips_no_value.csv", "fingertips", ("has no 'value' column (did you mean 'Valeu'?)",)),
+    Case(
+        "fingertips_no_value.csv",
+        "fingertips",
+        ("has no 'value' column (did you mean 'Valeu'?)",),
+    ),
     # --- boundaries ---------------------------------------------------------------------
-    Case("bnd_no_prj.shp", "boundaries", ("has no coordinate reference system (CRS)", ".prj file beside the .shp")),
-    Case("bnd_zipped_no_prj.zip", "boundaries", ("has no coordinate reference system (CRS)", ".prj")),
+    Case(
+        "bnd_no_prj.shp",
+        "boundaries",
+        ("has no coordinate reference system (CRS)", ".prj file beside the .shp"),
+    ),
+    Case(
+        "bnd_zipped_no_prj.zip",
+        "boundaries",
+        ("has no coordinate reference system (CRS)", ".prj"),
+    ),
     Case("bnd_zipped_shapefile.zip", "boundaries", (), ok=True),
-    Case("bnd_wkt.csv", "boundaries", ("has no coordinate reference system (CRS): a CSV of WKT", 'crs = "EPSG:27700"')),
-    Case("bnd_invalid.geojson", "boundaries", ("has 1 invalid polygon", "repaired with make_valid: 'E01000001'"), ok=True),
-    Case("bnd_empty_geometry.geojson", "boundaries", ("1 feature(s) with empty or missing geometry: 'E01000002'",)),
-    Case("bnd_duplicate_codes.geojson", "boundaries", ("has 1 codes on more than one feature: 'E01000001'", "dissolve")),
-    Case("bnd_no_code_field.geojson", "boundaries", ("has no LSOA code field (did you mean 'lsoa_cod'?)", "code_field")),
-    Case("bnd_metres_as_degrees.geojson", "boundaries", ("they look like metres, e.g. British National Grid",)),
-    Case("bnd_points.geojson", "boundaries", ("has Point geometries; boundaries must be polygons",)),
+    Case(
+        "bnd_wkt.csv",
+        "boundaries",
+        (
+            "has no coordinate reference system (CRS): a CSV of WKT",
+            'crs = "EPSG:27700"',
+        ),
+    ),
+    Case(
+        "bnd_invalid.geojson",
+        "boundaries",
+        ("has 1 invalid polygon", "repaired with make_valid: 'E01000001'"),
+        ok=True,
+    ),
+    Case(
+        "bnd_empty_geometry.geojson",
+        "boundaries",
+        ("1 feature(s) with empty or missing geometry: 'E01000002'",),
+    ),
+    Case(
+        "bnd_duplicate_codes.geojson",
+        "boundaries",
+        ("has 1 codes on more than one feature: 'E01000001'", "dissolve"),
+    ),
+    Case(
+        "bnd_no_code_field.geojson",
+        "boundaries",
+        ("has no LSOA code field (did you mean 'lsoa_cod'?)", "code_field"),
+    ),
+    Case(
+        "bnd_metres_as_degrees.geojson",
+        "boundaries",
+        ("they look like metres, e.g. British National Grid",),
+    ),
+    Case(
+        "bnd_points.geojson",
+        "boundaries",
+        ("has Point geometries; boundaries must be polygons",),
+    ),
     Case("bnd_empty.geojson", "boundaries", ("bnd_empty.geojson: is empty.",)),
     # --- codes in data vs boundaries ------------------------------------------------------
     Case(
@@ -169,7 +345,9 @@ CASES = [
     Case(
         "match_data_partial.csv",
         "codes_match_dep",
-        ("1 of the 2 areas in the boundaries match_boundaries_lsoa21.geojson has no rows in match_data_partial.csv: 'E01033769'",),
+        (
+            "1 of the 2 areas in the boundaries match_boundaries_lsoa21.geojson has no rows in match_data_partial.csv: 'E01033769'",
+        ),
         {"both_ways": True},
     ),
 ]
@@ -225,7 +403,9 @@ def test_corpus_is_large_enough_and_documented() -> None:
         assert f"`{f}`" in readme, f"{f} is not listed in tests/bad_inputs/README.md"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.loader}:{c.file}:{'ok' if c.ok else 'error'}")
+@pytest.mark.parametrize(
+    "case", CASES, ids=lambda c: f"{c.loader}:{c.file}:{'ok' if c.ok else 'error'}"
+)
 def test_bad_input(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     path = HERE / case.file
     siblings = sorted(p.name for p in HERE.iterdir())
@@ -234,7 +414,9 @@ def test_bad_input(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     result = _run(case, log)  # must not raise
     text = str(log)
     assert _hash(path) == before, "the loader modified the user's file"
-    assert sorted(p.name for p in HERE.iterdir()) == siblings, "the loader wrote beside the user's file"
+    assert sorted(p.name for p in HERE.iterdir()) == siblings, (
+        "the loader wrote beside the user's file"
+    )
     out = capsys.readouterr()
     assert "Traceback" not in text + out.out + out.err
     for fragment in case.expect:
@@ -259,10 +441,15 @@ def test_awkward_files_load_with_the_right_values() -> None:
     c = hio.load_counts(HERE / "counts_cp1252.csv", log=log)
     assert c["ethnic_group"].tolist() == ["Café society £"]
     b = hio.load_counts(HERE / "counts_bom.csv", log=log)
-    assert list(b.columns)[:3] == ["indicator_id", "period", "lsoa21_code"] and b["sex"].tolist() == ["female"]
+    assert list(b.columns)[:3] == ["indicator_id", "period", "lsoa21_code"] and b[
+        "sex"
+    ].tolist() == ["female"]
     x = hio.load_counts(HERE / "counts_excel.xlsx", log=log)
     assert x["sex"].tolist() == ["female", "male"] and x["numerator"].tolist() == [4, 6]
-    assert x["age_band"].tolist() == ["all", "all"] and x["period"].tolist() == ["2022", "2022"]
+    assert x["age_band"].tolist() == ["all", "all"] and x["period"].tolist() == [
+        "2022",
+        "2022",
+    ]
     g = hio.load_boundaries(HERE / "bnd_zipped_shapefile.zip", log=log)
     assert g.crs.to_epsg() == 27700 and g["lsoa21_code"].tolist() == ["E01000001"]
     w = hio.load_boundaries(HERE / "bnd_wkt.csv", log=log, crs="EPSG:27700")

@@ -48,7 +48,9 @@ __all__ = [
 ROW = "_row"
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
-SUPPRESSED_TOKENS = frozenset({"*", "c", "x", "..", ":", "-", "~", "[c]", "[x]", "[z]", "[u]", "[low]"})
+SUPPRESSED_TOKENS = frozenset(
+    {"*", "c", "x", "..", ":", "-", "~", "[c]", "[x]", "[z]", "[u]", "[low]"}
+)
 _CODE_RE = re.compile(r"^[A-Z][0-9]{8}$")
 
 
@@ -70,7 +72,12 @@ def norm(name: object) -> str:
 
 def _clean_header(value: object) -> str:
     text = "" if value is None else str(value)
-    text = text.replace("\ufeff", "").replace("\u00a0", " ").replace("\r", " ").replace("\n", " ")
+    text = (
+        text.replace("\ufeff", "")
+        .replace("\u00a0", " ")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
     text = text.strip()
     for _ in range(2):
         if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
@@ -88,18 +95,30 @@ def _read_bytes(path: Path, log: ProblemLog, label: str) -> bytes | None:
         )
         return None
     if path.is_dir():
-        log.error("is a folder, not a file.", file=label, fix="Name the file inside the folder.")
+        log.error(
+            "is a folder, not a file.",
+            file=label,
+            fix="Name the file inside the folder.",
+        )
         return None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        log.error(f"cannot be read: {exc.strerror}.", file=label, fix="Check the file's permissions.")
+        log.error(
+            f"cannot be read: {exc.strerror}.",
+            file=label,
+            fix="Check the file's permissions.",
+        )
         return None
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error):
-            log.error("is a damaged gzip file.", file=label, fix="Download or export it again.")
+            log.error(
+                "is a damaged gzip file.",
+                file=label,
+                fix="Download or export it again.",
+            )
             return None
     return data
 
@@ -115,7 +134,11 @@ def _decode(data: bytes, log: ProblemLog, label: str) -> str | None:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            log.error("starts like UTF-16 text but cannot be decoded.", file=label, fix="Save it as CSV UTF-8.")
+            log.error(
+                "starts like UTF-16 text but cannot be decoded.",
+                file=label,
+                fix="Save it as CSV UTF-8.",
+            )
             return None
     try:
         return data.decode("utf-8")
@@ -190,13 +213,19 @@ def _excel_cell(v: object) -> str:
 
 
 def _excel_grid(
-    source: Path | bytes, sheet: str | int | None, expect: Sequence[str], log: ProblemLog, label: str
+    source: Path | bytes,
+    sheet: str | int | None,
+    expect: Sequence[str],
+    log: ProblemLog,
+    label: str,
 ) -> pd.DataFrame | None:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(
-            io.BytesIO(source) if isinstance(source, bytes) else source, read_only=True, data_only=True
+            io.BytesIO(source) if isinstance(source, bytes) else source,
+            read_only=True,
+            data_only=True,
         )
     except Exception as exc:  # openpyxl raises many kinds of errors for damaged files
         log.error(
@@ -224,7 +253,7 @@ def _excel_grid(
                 log.error(
                     f"has no sheet named '{sheet}'{did_you_mean(str(sheet), names)}.",
                     file=label,
-                    fix=f"Sheets are: {format_values(names, 10)}. Set sheet = \"…\" to one of them.",
+                    fix=f'Sheets are: {format_values(names, 10)}. Set sheet = "…" to one of them.',
                 )
                 return None
             grids = {chosen: _sheet_rows(wb[chosen])}
@@ -345,10 +374,18 @@ def read_table(
             return None
         grid = _csv_grid(text)
         if isinstance(grid, str):
-            log.error(grid, file=label, fix="Check the file's quotes and separators, or re-export it.")
+            log.error(
+                grid,
+                file=label,
+                fix="Check the file's quotes and separators, or re-export it.",
+            )
             return None
     if grid.empty:
-        log.error("is empty.", file=label, fix="Export the data again; the file has no header and no rows.")
+        log.error(
+            "is empty.",
+            file=label,
+            fix="Export the data again; the file has no header and no rows.",
+        )
         return None
 
     if is_excel or _may_need_strip(text):
@@ -416,7 +453,9 @@ def _may_need_strip(text: str) -> bool:
     return bool(_PADDED.search(text))
 
 
-def _header_index(grid: pd.DataFrame, header_row: int | None, expect: Sequence[str]) -> int:
+def _header_index(
+    grid: pd.DataFrame, header_row: int | None, expect: Sequence[str]
+) -> int:
     if header_row is not None:
         return max(int(header_row) - 1, 0)
     wanted = {norm(e) for e in expect}
@@ -590,7 +629,11 @@ def to_numbers(
     num = pd.to_numeric(s.mask(empty), errors="coerce").astype("float64")
     bad = num.isna() & ~empty
     if bad.any():
-        cleaned = s[bad].str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True).str.replace(" ", "")
+        cleaned = (
+            s[bad]
+            .str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+            .str.replace(" ", "")
+        )
         num.loc[bad] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
         bad = num.isna() & ~empty
     if bad.any():
@@ -625,7 +668,7 @@ def to_numbers(
         frac = num.notna() & (num != np.round(num))
         if frac.any():
             add(
-                f"has fractional {what} ({format_values(num[frac].tolist())}) where whole numbers are expected.",
+                f"has fractional {what} ({format_values(_shown(num[frac]))}) where whole numbers are expected.",
                 file=label,
                 column=column,
                 rows=rows[frac].tolist(),
@@ -637,7 +680,7 @@ def to_numbers(
         if low_mask.any():
             word = "negative" if minimum == 0 else f"below {minimum:g}"
             add(
-                f"has {word} {what}: {format_values(num[low_mask].tolist())}.",
+                f"has {word} {what}: {format_values(_shown(num[low_mask]))}.",
                 file=label,
                 column=column,
                 rows=rows[low_mask].tolist(),
@@ -647,7 +690,7 @@ def to_numbers(
         hi_mask = num > maximum
         if hi_mask.any():
             add(
-                f"has {what} above {maximum:g}: {format_values(num[hi_mask].tolist())}.",
+                f"has {what} above {maximum:g}: {format_values(_shown(num[hi_mask]))}.",
                 file=label,
                 column=column,
                 rows=rows[hi_mask].tolist(),
@@ -656,6 +699,11 @@ def to_numbers(
     if integer:
         return num.round().astype("Int64")
     return num
+
+
+def _shown(values: pd.Series) -> list[object]:
+    """Numbers as a person wrote them: 3.0 → 3, 3.5 → 3.5."""
+    return [int(v) if float(v).is_integer() else v for v in values.tolist()]
 
 
 def clean_codes(
@@ -672,7 +720,13 @@ def clean_codes(
     Returns the cleaned codes; invalid ones are kept as written (an error is recorded).
     """
     rows = df[ROW] if ROW in df else pd.Series(np.arange(len(df)) + 2, index=df.index)
-    s = df[column].astype(str).str.strip().str.replace(r"\s+", "", regex=True).str.upper()
+    s = (
+        df[column]
+        .astype(str)
+        .str.strip()
+        .str.replace(r"\s+", "", regex=True)
+        .str.upper()
+    )
     s = s.astype(object)
     empty = s.eq("") | s.str.lower().isin(NA_TOKENS - {""})
     if empty.any() and not allow_missing:
@@ -748,7 +802,11 @@ def normalise_sex(
     Unknown values are recorded as one error listing them with their rows.
     """
     s = df[column].astype(str).str.strip()
-    key = s.str.lower().str.replace(r"[^a-z0-9]", "", regex=True).str.replace(r"\.0$", "", regex=True)
+    key = (
+        s.str.lower()
+        .str.replace(r"[^a-z0-9]", "", regex=True)
+        .str.replace(r"\.0$", "", regex=True)
+    )
     out = key.map(SEX_VALUES)
     bad = out.isna()
     if bad.any():
@@ -762,15 +820,23 @@ def normalise_sex(
     return out.astype(object)
 
 
-ESP2013_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
-LE_BANDS: tuple[str, ...] = ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
+ESP2013_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + (
+    "90+",
+)
+LE_BANDS: tuple[str, ...] = (
+    ("0", "1-4") + tuple(f"{a}-{a + 4}" for a in range(5, 90, 5)) + ("90+",)
+)
 
 
 def esp_band(age: np.ndarray) -> np.ndarray:
     """ESP 2013 five-year band label (``"0-4"`` … ``"85-89"``, ``"90+"``) of single years of age."""
     age = np.asarray(age, dtype=int)
     lo = (np.minimum(age, 90) // 5) * 5
-    return np.where(age >= 90, "90+", np.char.add(np.char.add(lo.astype(str), "-"), (lo + 4).astype(str)))
+    return np.where(
+        age >= 90,
+        "90+",
+        np.char.add(np.char.add(lo.astype(str), "-"), (lo + 4).astype(str)),
+    )
 
 
 def le_band(age: np.ndarray) -> np.ndarray:

@@ -49,7 +49,14 @@ LEVEL_PREFIXES: dict[str, tuple[str, ...]] = {
     "ward": ("wd", "ward"),
     "region": ("rgn", "region"),
 }
-_GENERIC_CODE = ("area_code", "areacode", "code", "geo_code", "geography_code", "geography code")
+_GENERIC_CODE = (
+    "area_code",
+    "areacode",
+    "code",
+    "geo_code",
+    "geography_code",
+    "geography code",
+)
 _GENERIC_NAME = ("area_name", "areaname", "name", "geo_name", "geography_name")
 _HIERARCHY = ("msoa", "ltla", "icb", "subicb", "ward", "utla", "region")
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -119,7 +126,9 @@ def load_boundaries(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading boundaries.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading boundaries.", file=label
+            )
     if level not in LEVEL_PREFIXES:
         log.error(
             f"level '{level}'{did_you_mean(level, LEVEL_PREFIXES)} is not a geography hiworkbook knows.",
@@ -131,7 +140,11 @@ def load_boundaries(
     if gdf is None:
         return None
     if len(gdf) == 0:
-        log.error("has no features.", file=label, fix="Export the layer again, with its areas.")
+        log.error(
+            "has no features.",
+            file=label,
+            fix="Export the layer again, with its areas.",
+        )
         return None
     if gdf.crs is None:
         ext = Path(path).suffix.lower()
@@ -145,7 +158,7 @@ def load_boundaries(
         log.error(
             f"has no coordinate reference system (CRS): {how}.",
             file=label,
-            fix='Save the boundaries as GeoPackage or GeoJSON from your GIS (they store the CRS), copy the '
+            fix="Save the boundaries as GeoPackage or GeoJSON from your GIS (they store the CRS), copy the "
             '.prj file alongside, or say which CRS the coordinates are in with crs = "EPSG:27700" '
             '(British National Grid) or crs = "EPSG:4326" (longitude/latitude).',
         )
@@ -170,7 +183,9 @@ def load_boundaries(
         if code_col is None:
             code_col = find_column(fields, _GENERIC_CODE)
         if code_col is None:
-            hint = did_you_mean(f"{level}21cd", fields) or did_you_mean(f"{level}_code", fields)
+            hint = did_you_mean(f"{level}21cd", fields) or did_you_mean(
+                f"{level}_code", fields
+            )
             log.error(
                 f"has no {level.upper()} code field{hint}.",
                 file=label,
@@ -191,9 +206,13 @@ def load_boundaries(
         if name_col is None:
             name_col = find_column([f for f in fields if f != code_col], _GENERIC_NAME)
 
-    attrs = pd.DataFrame({c: gdf[c].astype(str).where(gdf[c].notna(), "") for c in fields})
+    attrs = pd.DataFrame(
+        {c: gdf[c].astype(str).where(gdf[c].notna(), "") for c in fields}
+    )
     attrs[ROW] = np.arange(1, len(gdf) + 1)
-    codes = clean_codes(attrs, code_col, log=log, label=label, what=f"{level.upper()} codes")
+    codes = clean_codes(
+        attrs, code_col, log=log, label=label, what=f"{level.upper()} codes"
+    )
 
     if level == "lsoa":
         check = detect_lsoa_vintage(codes.dropna())
@@ -223,16 +242,27 @@ def load_boundaries(
         code_out, name_out = f"{level}_code", f"{level}_name"
 
     out = gpd.GeoDataFrame(
-        {code_out: codes, name_out: gdf[name_col].astype(object).where(gdf[name_col].notna()) if name_col else codes},
+        {
+            code_out: codes,
+            name_out: gdf[name_col].astype(object).where(gdf[name_col].notna())
+            if name_col
+            else codes,
+        },
         geometry=gdf.geometry.values,
         crs=gdf.crs,
     )
     if level == "lsoa":
         for lv in _HIERARCHY:
             for kind, suffix in (("cd", "code"), ("nm", "name")):
-                f, _ = _field([x for x in fields if x not in (code_col, name_col)], lv, kind)
+                f, _ = _field(
+                    [x for x in fields if x not in (code_col, name_col)], lv, kind
+                )
                 if f is not None:
-                    out.insert(len(out.columns) - 1, f"{lv}_{suffix}", gdf[f].astype(object).to_numpy())
+                    out.insert(
+                        len(out.columns) - 1,
+                        f"{lv}_{suffix}",
+                        gdf[f].astype(object).to_numpy(),
+                    )
 
     # geometry checks
     geom = out.geometry
@@ -284,8 +314,13 @@ def load_boundaries(
             log.error(f"cannot be reprojected to {to_crs}: {exc}.", file=label)
             return None
     out.attrs.update(
-        vintage=file_vintage, code_field=code_col, name_field=name_col, source_crs=source_crs,
-        repaired=n_bad, label=label, level=level,
+        vintage=file_vintage,
+        code_field=code_col,
+        name_field=name_col,
+        source_crs=source_crs,
+        repaired=n_bad,
+        label=label,
+        level=level,
     )
     return out.reset_index(drop=True)
 
@@ -293,7 +328,9 @@ def load_boundaries(
 def _polygonal(g: object) -> object:
     if g is None or g.geom_type in ("Polygon", "MultiPolygon"):
         return g
-    parts = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
+    parts = [
+        p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")
+    ]
     polys = []
     for p in parts:
         polys.extend(p.geoms if p.geom_type == "MultiPolygon" else [p])
@@ -310,7 +347,9 @@ def _coords_plausible(gdf: gpd.GeoDataFrame, log: ProblemLog, label: str) -> boo
     if valid.empty:
         return True
     minx, miny, maxx, maxy = valid.total_bounds
-    if crs.is_geographic and (abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90):
+    if crs.is_geographic and (
+        abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90
+    ):
         log.error(
             f"says its coordinates are longitude/latitude ({crs.to_string()}) but they are as large as "
             f"{max(abs(minx), abs(maxx), abs(miny), abs(maxy)):,.0f}: they look like metres, e.g. British National Grid.",
@@ -321,9 +360,17 @@ def _coords_plausible(gdf: gpd.GeoDataFrame, log: ProblemLog, label: str) -> boo
     return True
 
 
-def _read(path: Path, log: ProblemLog, label: str, layer: str | int | None, crs: str | int | None) -> gpd.GeoDataFrame | None:
+def _read(
+    path: Path,
+    log: ProblemLog,
+    label: str,
+    layer: str | int | None,
+    crs: str | int | None,
+) -> gpd.GeoDataFrame | None:
     if not path.exists():
-        log.error(f"does not exist (looked for {path}).", file=label, fix="Check the path.")
+        log.error(
+            f"does not exist (looked for {path}).", file=label, fix="Check the path."
+        )
         return None
     if path.is_file() and path.stat().st_size == 0:
         log.error("is empty.", file=label, fix="Export the boundaries again.")
@@ -340,7 +387,11 @@ def _read(path: Path, log: ProblemLog, label: str, layer: str | int | None, crs:
             log.error("is not a valid zip file.", file=label, fix="Download it again.")
             return None
         shp = [m for m in members if m.lower().endswith(".shp")]
-        other = [m for m in members if m.lower().endswith((".gpkg", ".geojson", ".json", ".fgb"))]
+        other = [
+            m
+            for m in members
+            if m.lower().endswith((".gpkg", ".geojson", ".json", ".fgb"))
+        ]
         inner = shp + other
         if not inner:
             log.error(
@@ -351,7 +402,7 @@ def _read(path: Path, log: ProblemLog, label: str, layer: str | int | None, crs:
             return None
         if len(inner) > 1 and layer is None:
             log.error(
-                f"holds {len(inner)} map files ({format_values(inner, 5)}); say which with layer = \"…\".",
+                f'holds {len(inner)} map files ({format_values(inner, 5)}); say which with layer = "…".',
                 file=label,
             )
             return None
@@ -369,7 +420,10 @@ def _read(path: Path, log: ProblemLog, label: str, layer: str | int | None, crs:
         source = f"/vsizip/{path}/{pick}"
     elif ext == ".shp":
         for side in (".dbf", ".shx"):
-            if not path.with_suffix(side).exists() and not path.with_suffix(side.upper()).exists():
+            if (
+                not path.with_suffix(side).exists()
+                and not path.with_suffix(side.upper()).exists()
+            ):
                 log.error(
                     f"is a shapefile without its {side} file.",
                     file=label,
@@ -388,7 +442,7 @@ def _read(path: Path, log: ProblemLog, label: str, layer: str | int | None, crs:
     if layer is None and len(layers) > 1:
         names = [str(n) for n in layers[:, 0]]
         log.error(
-            f"has {len(layers)} layers ({format_values(names, 6)}); say which to use with layer = \"…\".",
+            f'has {len(layers)} layers ({format_values(names, 6)}); say which to use with layer = "…".',
             file=label,
         )
         return None
@@ -425,8 +479,12 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-def _read_wkt_csv(path: Path, log: ProblemLog, label: str, crs: str | int | None) -> gpd.GeoDataFrame | None:
-    df = read_table(path, log=log, label=label, expect=["geometry", "wkt", "geom", "the_geom"])
+def _read_wkt_csv(
+    path: Path, log: ProblemLog, label: str, crs: str | int | None
+) -> gpd.GeoDataFrame | None:
+    df = read_table(
+        path, log=log, label=label, expect=["geometry", "wkt", "geom", "the_geom"]
+    )
     if df is None:
         return None
     gcol = find_column(df.columns, ["geometry", "wkt", "geom", "the_geom", "shape"])

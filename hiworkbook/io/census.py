@@ -38,7 +38,10 @@ from hiworkbook.validate import ProblemLog, did_you_mean, format_values
 
 __all__ = ["load_census"]
 
-_TOTAL_RE = re.compile(r"^(total\b.*|all (usual )?residents.*|all persons.*|all households.*|all people.*)$", re.I)
+_TOTAL_RE = re.compile(
+    r"^(total\b.*|all (usual )?residents.*|all persons.*|all households.*|all people.*)$",
+    re.I,
+)
 _CENSUS_AREA = (
     *AREA_ALIASES,
     "Lower layer Super Output Areas Code",
@@ -49,7 +52,9 @@ _CENSUS_AREA = (
 
 def _key(text: str) -> str:
     t = str(text).strip().lower()
-    t = re.sub(r"^[^:]*:\s*", "", t) if ":" in t else t  # "General health: Bad health" → "bad health"
+    t = (
+        re.sub(r"^[^:]*:\s*", "", t) if ":" in t else t
+    )  # "General health: Bad health" → "bad health"
     return re.sub(r"\s+", " ", t.strip("\"' "))
 
 
@@ -116,7 +121,9 @@ def load_census(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading a Census table.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading a Census table.", file=label
+            )
     if not indicator_id or not numerator_categories:
         log.error(
             "a Census table needs indicator_id and numerator_categories options.",
@@ -128,7 +135,14 @@ def load_census(
         numerator_categories = [numerator_categories]
     columns = dict(columns or {})
     area_aliases = [columns["area"]] if "area" in columns else list(_CENSUS_AREA)
-    df = read_table(path, log=log, label=label, sheet=sheet, header_row=header_row, expect=area_aliases)
+    df = read_table(
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=area_aliases,
+    )
     if df is None:
         return None
     area = find_column(df.columns, area_aliases)
@@ -149,12 +163,19 @@ def load_census(
             if c == area:
                 continue
             vals = df[c].unique()
-            if len(vals) <= 200 and any(any(_matches(v, w) for v in vals) for w in numerator_categories):
+            if len(vals) <= 200 and any(
+                any(_matches(v, w) for v in vals) for w in numerator_categories
+            ):
                 cat = c
                 break
     per_col = find_column(df.columns, ["period", "date", "year", "census_year"])
     if cat is not None:
-        val = find_column(df.columns, [value_col] if value_col else ["value", "Observation", "count", "obs_value", "n"])
+        val = find_column(
+            df.columns,
+            [value_col]
+            if value_col
+            else ["value", "Observation", "count", "obs_value", "n"],
+        )
         if val is None:
             log.error(
                 f"has no count column{did_you_mean('value', cols)}.",
@@ -167,31 +188,63 @@ def load_census(
             counts = df[meas].str.lower().isin(["count", "counts", "number", "persons"])
             if counts.any():
                 df = df[counts]
-        values = to_numbers(df, val, log=log, label=label, integer=True, minimum=0, what="counts")
+        values = to_numbers(
+            df, val, log=log, label=label, integer=True, minimum=0, what="counts"
+        )
         long = pd.DataFrame(
-            {"area": df[area], "category": df[cat], "value": values, ROW: df[ROW],
-             "period": normalise_period(df[per_col]) if per_col else str(period or "2021")}
+            {
+                "area": df[area],
+                "category": df[cat],
+                "value": values,
+                ROW: df[ROW],
+                "period": normalise_period(df[per_col])
+                if per_col
+                else str(period or "2021"),
+            }
         )
         categories = list(dict.fromkeys(long["category"]))
     else:
         # wide: categories are columns
-        categories = [c for c in cols if c not in (area, per_col) and any(_matches(c, w) for w in numerator_categories)]
+        categories = [
+            c
+            for c in cols
+            if c not in (area, per_col)
+            and any(_matches(c, w) for w in numerator_categories)
+        ]
         if not categories:
-            hint = next((h for w in numerator_categories if (h := did_you_mean(w, cols))), "")
+            hint = next(
+                (h for w in numerator_categories if (h := did_you_mean(w, cols))), ""
+            )
             log.error(
                 f"has no category matching {format_values(list(numerator_categories))}{hint}.",
                 file=label,
                 fix=f"The file's columns are: {format_values(cols, 12)}. Name the categories as the table does.",
             )
             return None
-        num_cols = [c for c in cols if c not in (area, per_col) and _numeric_share(df[c]) > 0.9]
+        num_cols = [
+            c for c in cols if c not in (area, per_col) and _numeric_share(df[c]) > 0.9
+        ]
         parts = []
         for c in num_cols:
             parts.append(
                 pd.DataFrame(
-                    {"area": df[area], "category": c, ROW: df[ROW],
-                     "value": to_numbers(df, c, log=log, label=label, integer=True, minimum=0, what="counts"),
-                     "period": normalise_period(df[per_col]) if per_col else str(period or "2021")}
+                    {
+                        "area": df[area],
+                        "category": c,
+                        ROW: df[ROW],
+                        "value": to_numbers(
+                            df,
+                            c,
+                            log=log,
+                            label=label,
+                            integer=True,
+                            minimum=0,
+                            what="counts",
+                        ),
+                        "period": normalise_period(df[per_col])
+                        if per_col
+                        else str(period or "2021"),
+                    }
                 )
             )
         long = pd.concat(parts, ignore_index=True)
@@ -199,7 +252,9 @@ def load_census(
     if period is not None:
         long["period"] = str(period)
 
-    missing = [w for w in numerator_categories if not any(_matches(c, w) for c in categories)]
+    missing = [
+        w for w in numerator_categories if not any(_matches(c, w) for c in categories)
+    ]
     if missing:
         hint = did_you_mean(missing[0], categories)
         log.error(
@@ -209,7 +264,9 @@ def load_census(
             fix=f"Categories in the file: {format_values(categories, 10)}.",
         )
         return None
-    num_mask = long["category"].map(lambda c: any(_matches(c, w) for w in numerator_categories))
+    num_mask = long["category"].map(
+        lambda c: any(_matches(c, w) for w in numerator_categories)
+    )
     if total_category is not None:
         tot_mask = long["category"].map(lambda c: _matches(c, total_category))
         if not tot_mask.any():
@@ -221,7 +278,9 @@ def load_census(
             return None
     else:
         tot_mask = long["category"].map(lambda c: bool(_TOTAL_RE.match(_key(c))))
-    excl = long["category"].map(lambda c: any(_matches(c, w) for w in exclude_categories))
+    excl = long["category"].map(
+        lambda c: any(_matches(c, w) for w in exclude_categories)
+    )
     codes = clean_codes(long.assign(area=long["area"]), "area", log=log, label=label)
     long["area"] = codes
     if any(p.file == label for p in log.errors):
@@ -258,11 +317,23 @@ def load_census(
     else:
         name = area_col
     out = out.rename(columns={"area": name})
-    out = out[["indicator_id", "period", name, "sex", "age_band", "ethnic_group", "numerator", "denominator"]]
+    out = out[
+        [
+            "indicator_id",
+            "period",
+            name,
+            "sex",
+            "age_band",
+            "ethnic_group",
+            "numerator",
+            "denominator",
+        ]
+    ]
     out.attrs["label"] = label
     out.attrs["categories"] = {
         "numerator": sorted(set(long.loc[num_mask, "category"])),
-        "denominator": sorted(set(long.loc[tot_mask, "category"])) or "sum of all categories",
+        "denominator": sorted(set(long.loc[tot_mask, "category"]))
+        or "sum of all categories",
     }
     return out.reset_index(drop=True)
 

@@ -37,7 +37,15 @@ from hiworkbook.validate import ProblemLog, did_you_mean, format_values
 
 __all__ = ["load_counts", "COUNTS_COLUMNS", "AGE_BANDS"]
 
-COUNTS_COLUMNS = ("indicator_id", "period", "sex", "age_band", "ethnic_group", "numerator", "denominator")
+COUNTS_COLUMNS = (
+    "indicator_id",
+    "period",
+    "sex",
+    "age_band",
+    "ethnic_group",
+    "numerator",
+    "denominator",
+)
 #: Age band labels counts may use: ESP 2013 bands, life-expectancy bands and "all".
 AGE_BANDS = tuple(dict.fromkeys((*ESP2013_BANDS, *LE_BANDS, "all")))
 _WANTED = {
@@ -46,7 +54,16 @@ _WANTED = {
     "sex": ("gender", "sex_name"),
     "age_band": ("ageband", "age_group", "agegroup", "age"),
     "ethnic_group": ("ethnicity", "ethnic group", "ethnic_category"),
-    "numerator": ("count", "events", "deaths", "admissions", "cases", "n", "value", "observation"),
+    "numerator": (
+        "count",
+        "events",
+        "deaths",
+        "admissions",
+        "cases",
+        "n",
+        "value",
+        "observation",
+    ),
     "denominator": ("denom", "population", "pop", "total"),
 }
 
@@ -114,8 +131,17 @@ def load_counts(
         from hiworkbook.io.census import load_census
 
         return load_census(
-            path, log=log, label=label, vintage=vintage, indicator_id=indicator_id, period=period,
-            sheet=sheet, header_row=header_row, area_col=area_col, columns=columns, **options,
+            path,
+            log=log,
+            label=label,
+            vintage=vintage,
+            indicator_id=indicator_id,
+            period=period,
+            sheet=sheet,
+            header_row=header_row,
+            area_col=area_col,
+            columns=columns,
+            **options,
         )
     label = label_for(path, label)
     if format not in (None, "counts"):
@@ -128,7 +154,14 @@ def load_counts(
                 file=label,
             )
     area_aliases = [area_col] if area_col else list(AREA_ALIASES)
-    df = read_table(path, log=log, label=label, sheet=sheet, header_row=header_row, expect=area_aliases + ["numerator"])
+    df = read_table(
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=area_aliases + ["numerator"],
+    )
     if df is None:
         return None
     wanted = {"area": tuple(area_aliases), **_WANTED}
@@ -137,31 +170,68 @@ def load_counts(
         required.append("indicator_id")
     if period is None:
         required.append("period")
-    cols = resolve_columns(df, wanted, log=log, label=label, required=required, columns=columns, what="counts file")
+    cols = resolve_columns(
+        df,
+        wanted,
+        log=log,
+        label=label,
+        required=required,
+        columns=columns,
+        what="counts file",
+    )
     if cols is None:
         return None
     n = len(df)
     out = pd.DataFrame(index=df.index)
     out["indicator_id"] = (
-        df[cols["indicator_id"]].astype(str).str.strip().astype(object) if "indicator_id" in cols else str(indicator_id)
+        df[cols["indicator_id"]].astype(str).str.strip().astype(object)
+        if "indicator_id" in cols
+        else str(indicator_id)
     )
-    out["period"] = normalise_period(df[cols["period"]]) if "period" in cols else str(period)
+    out["period"] = (
+        normalise_period(df[cols["period"]]) if "period" in cols else str(period)
+    )
     codes = clean_codes(df, cols["area"], log=log, label=label)
     out["area"] = codes
     if "sex" in cols:
         out["sex"] = normalise_sex(df, cols["sex"], log=log, label=label)
     else:
-        out["sex"] = normalise_sex(pd.DataFrame({"sex": [sex or "persons"] * n, ROW: df[ROW]}), "sex", log=log, label=label)
-    out["age_band"] = normalise_age_band(df[cols["age_band"]]) if "age_band" in cols else "all"
+        out["sex"] = normalise_sex(
+            pd.DataFrame({"sex": [sex or "persons"] * n, ROW: df[ROW]}),
+            "sex",
+            log=log,
+            label=label,
+        )
+    out["age_band"] = (
+        normalise_age_band(df[cols["age_band"]]) if "age_band" in cols else "all"
+    )
     out["ethnic_group"] = (
-        df[cols["ethnic_group"]].astype(str).str.strip().replace("", "all").astype(object)
+        df[cols["ethnic_group"]]
+        .astype(str)
+        .str.strip()
+        .replace("", "all")
+        .astype(object)
         if "ethnic_group" in cols
         else "all"
     )
-    out["numerator"] = to_numbers(df, cols["numerator"], log=log, label=label, integer=True, minimum=0, what="counts")
+    out["numerator"] = to_numbers(
+        df,
+        cols["numerator"],
+        log=log,
+        label=label,
+        integer=True,
+        minimum=0,
+        what="counts",
+    )
     if "denominator" in cols:
         out["denominator"] = to_numbers(
-            df, cols["denominator"], log=log, label=label, minimum=0, allow_missing=True, what="denominators"
+            df,
+            cols["denominator"],
+            log=log,
+            label=label,
+            minimum=0,
+            allow_missing=True,
+            what="denominators",
         )
     else:
         out["denominator"] = float("nan")
@@ -202,8 +272,11 @@ def load_counts(
         is_prop = out["indicator_id"].map(kinds).eq("proportion")
     else:
         is_prop = pd.Series(False, index=out.index)
-    over = is_prop & out["denominator"].notna() & out["numerator"].notna() & (
-        out["numerator"].astype("float64") > out["denominator"]
+    over = (
+        is_prop
+        & out["denominator"].notna()
+        & out["numerator"].notna()
+        & (out["numerator"].astype("float64") > out["denominator"])
     )
     if over.any():
         log.error(
@@ -231,14 +304,27 @@ def load_counts(
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
     if area_col is None:
-        found, ok = _vintage(out["area"], cols["area"], vintage, label, log, convertible=True, report=best_fit_lookup is None)
+        found, ok = _vintage(
+            out["area"],
+            cols["area"],
+            vintage,
+            label,
+            log,
+            convertible=True,
+            report=best_fit_lookup is None,
+        )
         if not found or (not ok and best_fit_lookup is None):
             return None
         name = f"lsoa{str(found)[-2:]}_code"
         out = out.rename(columns={"area": name})
         if vintage and found != vintage:
             out = convert_vintage(
-                out, best_fit_lookup, log=log, from_vintage=found, to_vintage=int(vintage), label=label
+                out,
+                best_fit_lookup,
+                log=log,
+                from_vintage=found,
+                to_vintage=int(vintage),
+                label=label,
             )
             if out is None:
                 return None
@@ -248,6 +334,17 @@ def load_counts(
     else:
         name = area_col
         out = out.rename(columns={"area": name})
-    out = out[["indicator_id", "period", name, "sex", "age_band", "ethnic_group", "numerator", "denominator"]]
+    out = out[
+        [
+            "indicator_id",
+            "period",
+            name,
+            "sex",
+            "age_band",
+            "ethnic_group",
+            "numerator",
+            "denominator",
+        ]
+    ]
     out.attrs["label"] = label
     return out.reset_index(drop=True)

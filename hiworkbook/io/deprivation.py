@@ -48,13 +48,25 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "imd": ("indexofmultipledeprivationimd", "indexofmultipledeprivation", "imd"),
     "income": ("income", "incomedeprivation"),
     "employment": ("employment", "employmentdeprivation"),
-    "education": ("educationskillsandtraining", "education", "educationskillsandtrainingdeprivation"),
+    "education": (
+        "educationskillsandtraining",
+        "education",
+        "educationskillsandtrainingdeprivation",
+    ),
     "health": ("healthdeprivationanddisability", "health"),
     "crime": ("crime",),
     "barriers": ("barrierstohousingandservices", "housingandservices", "barriers"),
     "environment": ("livingenvironment", "environment", "livingenvironmentdeprivation"),
-    "idaci": ("incomedeprivationaffectingchildrenindexidaci", "idaci", "incomedeprivationaffectingchildrenindex"),
-    "idaopi": ("incomedeprivationaffectingolderpeopleidaopi", "idaopi", "incomedeprivationaffectingolderpeopleindex"),
+    "idaci": (
+        "incomedeprivationaffectingchildrenindexidaci",
+        "idaci",
+        "incomedeprivationaffectingchildrenindex",
+    ),
+    "idaopi": (
+        "incomedeprivationaffectingolderpeopleidaopi",
+        "idaopi",
+        "incomedeprivationaffectingolderpeopleindex",
+    ),
     "cyp": ("childrenandyoungpeoplesubdomain", "cyp"),
     "adult_skills": ("adultskillssubdomain", "adultskills"),
     "geographical_barriers": ("geographicalbarrierssubdomain", "geographicalbarriers"),
@@ -63,7 +75,9 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "outdoors": ("outdoorssubdomain", "outdoors"),
 }
 _DOMAIN_BY_NAME = {n: k for k, names in DOMAINS.items() for n in names}
-_KIND_RE = re.compile(r"^(?P<domain>.*?)[\s_]*(?P<kind>score|rank|decile)s?\s*(\(where.*\))?$", re.I)
+_KIND_RE = re.compile(
+    r"^(?P<domain>.*?)[\s_]*(?P<kind>score|rank|decile)s?\s*(\(where.*\))?$", re.I
+)
 _AREA_ALIASES = (
     "LSOA code (2021)",
     "LSOA code (2011)",
@@ -91,7 +105,7 @@ def decile_from_rank(rank: pd.Series, n: int) -> pd.Series:
     [1, 1, 2, 10]
     """
     r = pd.to_numeric(rank, errors="coerce").astype("float64")
-    d = np.floor((r - 1) * 10 / n) + 1
+    d = np.ceil(r * 10 / n)
     return pd.Series(d, index=rank.index).clip(1, 10).astype("Int64")
 
 
@@ -217,7 +231,9 @@ def load_deprivation(
         file_vintage = check.vintage or vintage or 2021
         evidence = check.describe()
     if vintage and file_vintage != vintage:
-        report_vintage_mismatch(log, label, file_vintage, int(vintage), evidence, kind="deprivation")
+        report_vintage_mismatch(
+            log, label, file_vintage, int(vintage), evidence, kind="deprivation"
+        )
         return None
     area_col = f"lsoa{str(file_vintage)[-2:]}_code"
     n_nat = int(national_count or NATIONAL_LSOA_COUNT[file_vintage])
@@ -228,15 +244,31 @@ def load_deprivation(
         if name in out:
             continue
         if kind == "score":
-            out[name] = to_numbers(df, col, log=log, label=label, allow_missing=True, what="scores")
+            out[name] = to_numbers(
+                df, col, log=log, label=label, allow_missing=True, what="scores"
+            )
         elif kind == "rank":
             out[name] = to_numbers(
-                df, col, log=log, label=label, integer=True, allow_missing=True, minimum=1,
-                maximum=n_nat, what="ranks",
+                df,
+                col,
+                log=log,
+                label=label,
+                integer=True,
+                allow_missing=True,
+                minimum=1,
+                maximum=n_nat,
+                what="ranks",
             )
         else:
             out[name] = to_numbers(
-                df, col, log=log, label=label, integer=True, allow_missing=True, minimum=1, maximum=10,
+                df,
+                col,
+                log=log,
+                label=label,
+                integer=True,
+                allow_missing=True,
+                minimum=1,
+                maximum=10,
                 what="deciles",
             )
     # derive what is missing
@@ -248,7 +280,9 @@ def load_deprivation(
         )
     if "imd_rank" not in out and "imd_score" in out:
         if len(out) >= n_nat and out["imd_score"].notna().all():
-            out["imd_rank"] = out["imd_score"].rank(ascending=False, method="min").astype("Int64")
+            out["imd_rank"] = (
+                out["imd_score"].rank(ascending=False, method="min").astype("Int64")
+            )
             if "imd_decile" not in out:
                 out["imd_decile"] = decile_from_rank(out["imd_rank"], n_nat)
             log.warning(
@@ -288,7 +322,9 @@ def load_deprivation(
     first = [area_col, "imd_score", "imd_rank", "imd_decile"]
     rest = [c for c in out.columns if c not in first]
     out = out[first + rest].reset_index(drop=True)
-    out.attrs.update(vintage=file_vintage, iod_year=iod_year, layout=layout, label=label)
+    out.attrs.update(
+        vintage=file_vintage, iod_year=iod_year, layout=layout, label=label
+    )
     return out
 
 
@@ -299,7 +335,9 @@ def _errors_from(log: ProblemLog, label: str) -> bool:
 def _unused(options: dict, label: str, log: ProblemLog) -> None:
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading this file.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading this file.", file=label
+            )
 
 
 def _parse_name(col: str) -> tuple[str, str] | None:
@@ -311,9 +349,16 @@ def _parse_name(col: str) -> tuple[str, str] | None:
 
 
 def _from_long(
-    df: pd.DataFrame, area: str, dom_col: str, year: int | str | None, log: ProblemLog, label: str
+    df: pd.DataFrame,
+    area: str,
+    dom_col: str,
+    year: int | str | None,
+    log: ProblemLog,
+    label: str,
 ) -> tuple[pd.DataFrame, int | None] | None:
-    year_col = find_column(df.columns, ["year", "DateCode", "iod_year", "deprivation_data_year", "edition"])
+    year_col = find_column(
+        df.columns, ["year", "DateCode", "iod_year", "deprivation_data_year", "edition"]
+    )
     measure_col = find_column(df.columns, ["Measurement", "measure"])
     value_col = find_column(df.columns, ["Value"])
     chosen: int | None = None
@@ -337,11 +382,13 @@ def _from_long(
                     f"holds IoD editions {', '.join(avail)}; used the latest, {pick}.",
                     file=label,
                     column=year_col,
-                    fix=f'Set year = {avail[0]} in the file\'s options to use another.',
+                    fix=f"Set year = {avail[0]} in the file's options to use another.",
                 )
         df = df[years == pick]
         chosen = int(pick)
-    keys = df[dom_col].map(lambda v: _DOMAIN_BY_NAME.get(re.sub(r"^[a-z]\.", "", norm(v)).replace("+", "")))
+    keys = df[dom_col].map(
+        lambda v: _DOMAIN_BY_NAME.get(re.sub(r"^[a-z]\.", "", norm(v)).replace("+", ""))
+    )
     known = keys.notna()
     if not (keys == "imd").any():
         log.error(
@@ -356,12 +403,16 @@ def _from_long(
     if measure_col is not None and value_col is not None:
         kind = df[measure_col].str.lower().str.extract(r"(score|rank|decile)")[0]
         df = df[kind.notna()].assign(_kind=kind[kind.notna()])
-        wide = df.pivot_table(index=area, columns=["_dom", "_kind"], values=value_col, aggfunc="first")
+        wide = df.pivot_table(
+            index=area, columns=["_dom", "_kind"], values=value_col, aggfunc="first"
+        )
         wide.columns = [f"{d}_{k}" for d, k in wide.columns]
     else:
         vals = [c for c in ("score", "rank", "decile") if find_column(df.columns, [c])]
         cols = {find_column(df.columns, [c]): c for c in vals}
-        wide = df.pivot_table(index=area, columns="_dom", values=list(cols), aggfunc="first")
+        wide = df.pivot_table(
+            index=area, columns="_dom", values=list(cols), aggfunc="first"
+        )
         wide.columns = [f"{d}_{cols[v]}" for v, d in wide.columns]
     rows = df.groupby(area)[ROW].min()
     wide = wide.reset_index()

@@ -26,7 +26,12 @@ import pandas as pd
 from hiworkbook.io._read import ROW, label_for, read_table, resolve_columns, to_numbers
 from hiworkbook.validate import ProblemLog, format_values
 
-__all__ = ["load_fingertips", "load_fingertips_metadata", "FINGERTIPS_COLUMNS", "area_type_from_code"]
+__all__ = [
+    "load_fingertips",
+    "load_fingertips_metadata",
+    "FINGERTIPS_COLUMNS",
+    "area_type_from_code",
+]
 
 FINGERTIPS_COLUMNS = (
     "indicator_id",
@@ -71,8 +76,16 @@ _WANTED = {
     "value_note": ("Value note", "ValueNote"),
     "sex_id": ("SexID", "SexId"),
 }
-_SEX = {"persons": "persons", "male": "male", "female": "female", "not applicable": "persons", "1": "male",
-        "2": "female", "4": "persons", "-1": "persons"}
+_SEX = {
+    "persons": "persons",
+    "male": "male",
+    "female": "female",
+    "not applicable": "persons",
+    "1": "male",
+    "2": "female",
+    "4": "persons",
+    "-1": "persons",
+}
 
 
 def area_type_from_code(codes: pd.Series) -> pd.Series:
@@ -142,25 +155,50 @@ def load_fingertips(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading a Fingertips file.", file=label)
-    df = read_table(path, log=log, label=label, sheet=sheet, expect=["Indicator ID", "IndicatorId", "IndicatorID"])
+            log.warning(
+                f"the option '{k}' is not used when reading a Fingertips file.",
+                file=label,
+            )
+    df = read_table(
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        expect=["Indicator ID", "IndicatorId", "IndicatorID"],
+    )
     if df is None:
         return None
     cols = resolve_columns(
-        df, _WANTED, log=log, label=label, required=["indicator_id", "area_code", "period", "value"],
+        df,
+        _WANTED,
+        log=log,
+        label=label,
+        required=["indicator_id", "area_code", "period", "value"],
         what="Fingertips file",
     )
     if cols is None:
         return None
-    layout = "web" if "Time period" in cols.get("period", "") or "indicator_name" in cols else "api"
+    layout = (
+        "web"
+        if "Time period" in cols.get("period", "") or "indicator_name" in cols
+        else "api"
+    )
     fixes: list[str] = []
     out = pd.DataFrame(index=df.index)
-    out["indicator_id"] = df[cols["indicator_id"]].str.replace(r"\.0$", "", regex=True).astype(object)
-    out["indicator_name"] = df[cols["indicator_name"]].astype(object) if "indicator_name" in cols else pd.NA
+    out["indicator_id"] = (
+        df[cols["indicator_id"]].str.replace(r"\.0$", "", regex=True).astype(object)
+    )
+    out["indicator_name"] = (
+        df[cols["indicator_name"]].astype(object) if "indicator_name" in cols else pd.NA
+    )
     out["area_code"] = df[cols["area_code"]].str.strip().str.upper().astype(object)
-    out["area_name"] = df[cols["area_name"]].astype(object) if "area_name" in cols else pd.NA
+    out["area_name"] = (
+        df[cols["area_name"]].astype(object) if "area_name" in cols else pd.NA
+    )
     out["area_type"] = (
-        df[cols["area_type"]].astype(object) if "area_type" in cols else area_type_from_code(out["area_code"])
+        df[cols["area_type"]].astype(object)
+        if "area_type" in cols
+        else area_type_from_code(out["area_code"])
     )
     if "sex" in cols:
         sx = df[cols["sex"]]
@@ -180,11 +218,21 @@ def load_fingertips(
             fix="Fingertips uses Persons, Male and Female.",
         )
     out["age"] = df[cols["age"]].astype(object) if "age" in cols else pd.NA
-    ct = _unquote(df[cols["category_type"]]) if "category_type" in cols else pd.Series(pd.NA, index=df.index)
-    cat = _unquote(df[cols["category"]]) if "category" in cols else pd.Series(pd.NA, index=df.index)
+    ct = (
+        _unquote(df[cols["category_type"]])
+        if "category_type" in cols
+        else pd.Series(pd.NA, index=df.index)
+    )
+    cat = (
+        _unquote(df[cols["category"]])
+        if "category" in cols
+        else pd.Series(pd.NA, index=df.index)
+    )
     if "category" in cols and "category_type" in cols:
         quoted = df[cols["category"]].str.match(r'^".*"$').any()
-        swapped = ct.nunique() > cat.nunique() or (quoted and ct.nunique() >= cat.nunique())
+        swapped = ct.nunique() > cat.nunique() or (
+            quoted and ct.nunique() >= cat.nunique()
+        )
         if swapped:
             ct, cat = cat, ct
             fixes.append("CategoryType and Category were swapped; swapped them back")
@@ -192,18 +240,43 @@ def load_fingertips(
             fixes.append("removed literal quotes from Category")
     out["category_type"] = ct
     out["category"] = cat
-    out["period"] = df[cols["period"]].str.replace(r"^(\d{4})\.0$", r"\1", regex=True).astype(object)
-    out["value"] = to_numbers(df, cols["value"], log=log, label=label, allow_missing=True, what="values")
-    for k in ("lower_ci_95", "upper_ci_95", "lower_ci_99_8", "upper_ci_99_8", "numerator", "denominator"):
+    out["period"] = (
+        df[cols["period"]]
+        .str.replace(r"^(\d{4})\.0$", r"\1", regex=True)
+        .astype(object)
+    )
+    out["value"] = to_numbers(
+        df, cols["value"], log=log, label=label, allow_missing=True, what="values"
+    )
+    for k in (
+        "lower_ci_95",
+        "upper_ci_95",
+        "lower_ci_99_8",
+        "upper_ci_99_8",
+        "numerator",
+        "denominator",
+    ):
         out[k] = (
-            to_numbers(df, cols[k], log=log, label=label, allow_missing=True, what="values") if k in cols else np.nan
+            to_numbers(
+                df, cols[k], log=log, label=label, allow_missing=True, what="values"
+            )
+            if k in cols
+            else np.nan
         )
     if "lower_ci" in cols and "lower_ci_95" not in cols:
         suffix = "95" if float(ci_level) == 95.0 else "99_8"
-        out[f"lower_ci_{suffix}"] = to_numbers(df, cols["lower_ci"], log=log, label=label, allow_missing=True)
-        out[f"upper_ci_{suffix}"] = to_numbers(df, cols["upper_ci"], log=log, label=label, allow_missing=True)
+        out[f"lower_ci_{suffix}"] = to_numbers(
+            df, cols["lower_ci"], log=log, label=label, allow_missing=True
+        )
+        out[f"upper_ci_{suffix}"] = to_numbers(
+            df, cols["upper_ci"], log=log, label=label, allow_missing=True
+        )
         fixes.append(f"read LowerCI/UpperCI as {ci_level:g}% limits")
-    out["value_note"] = df[cols["value_note"]].replace("", pd.NA).astype(object) if "value_note" in cols else pd.NA
+    out["value_note"] = (
+        df[cols["value_note"]].replace("", pd.NA).astype(object)
+        if "value_note" in cols
+        else pd.NA
+    )
     if any(p.file == label for p in log.errors):
         return None
     if indicator_ids is not None:
@@ -260,7 +333,10 @@ def load_fingertips_metadata(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading Fingertips metadata.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading Fingertips metadata.",
+                file=label,
+            )
     df = read_table(path, log=log, label=label, expect=["IndicatorID", "Indicator ID"])
     if df is None:
         return None
@@ -269,18 +345,31 @@ def load_fingertips_metadata(
         "indicator_name": ("IndicatorName", "Indicator Name", "Indicator"),
         "polarity": ("Polarity", "PolarityName"),
         "value_type": ("ValueType", "Value type", "Value Type"),
-        "comparison_method": ("BenchmarkComparisonMethod", "Comparison method", "ComparatorMethod"),
+        "comparison_method": (
+            "BenchmarkComparisonMethod",
+            "Comparison method",
+            "ComparatorMethod",
+        ),
         "period_type": ("PeriodType", "Year type"),
         "frequency": ("Frequency",),
     }
-    cols = resolve_columns(df, wanted, log=log, label=label, required=["indicator_id", "polarity"], what="metadata file")
+    cols = resolve_columns(
+        df,
+        wanted,
+        log=log,
+        label=label,
+        required=["indicator_id", "polarity"],
+        what="metadata file",
+    )
     if cols is None:
         return None
     out = pd.DataFrame({k: df[c].astype(object) for k, c in cols.items()})
     for k in wanted:
         if k not in out:
             out[k] = pd.NA
-    out["indicator_id"] = out["indicator_id"].astype(str).str.replace(r"\.0$", "", regex=True)
+    out["indicator_id"] = (
+        out["indicator_id"].astype(str).str.replace(r"\.0$", "", regex=True)
+    )
     out["polarity_text"] = out["polarity"]
     text = out["polarity"].astype(str).str.strip().str.lower()
     pol = text.map(_POLARITY).where(text.ne("") & text.ne("nan"), "no_judgement")
@@ -296,7 +385,15 @@ def load_fingertips_metadata(
     out["polarity"] = pol.fillna("no_judgement")
     conf = out["comparison_method"].astype(str).str.extract(r"\((\d+(?:\.\d+)?)\)")[0]
     out["confidence"] = pd.to_numeric(conf, errors="coerce")
-    order = ["indicator_id", "indicator_name", "polarity", "polarity_text", "value_type", "comparison_method",
-             "confidence", "period_type", "frequency"]
+    order = [
+        "indicator_id",
+        "indicator_name",
+        "polarity",
+        "polarity_text",
+        "value_type",
+        "comparison_method",
+        "confidence",
+        "period_type",
+        "frequency",
+    ]
     return out[order].reset_index(drop=True)
-

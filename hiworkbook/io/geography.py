@@ -151,14 +151,25 @@ def detect_lsoa_vintage(codes: Iterable[str]) -> VintageCheck:
     >>> detect_lsoa_vintage(["E01000001"]).possible
     (2011, 2021)
     """
-    ser = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
-    uniq = pd.unique(pd.Series(ser.dropna().unique(), dtype=object).astype(str).str.strip().str.upper())
+    ser = (
+        codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
+    )
+    uniq = pd.unique(
+        pd.Series(ser.dropna().unique(), dtype=object)
+        .astype(str)
+        .str.strip()
+        .str.upper()
+    )
     only11: list[str] = []
     only21: list[str] = []
     unknown: list[str] = []
     n_common = 0
     n_other = 0
-    parsed = pd.Series(uniq, dtype=object).str.extract(_LSOA_RE) if len(uniq) else pd.DataFrame([[None, None]])
+    parsed = (
+        pd.Series(uniq, dtype=object).str.extract(_LSOA_RE)
+        if len(uniq)
+        else pd.DataFrame([[None, None]])
+    )
     for prefix in ("E01", "W01"):
         mask = (parsed[0] == prefix).to_numpy() if len(uniq) else np.zeros(0, bool)
         if not mask.any():
@@ -195,7 +206,9 @@ def vintage_from_name(name: str) -> int | None:
     (2011, 2021, None)
     """
     n = re.sub(r"[^a-z0-9]+", "", str(name).lower())
-    m = re.search(r"(?:lsoa|soa)(?:code|cd|nm|name)?(20)?(11|21)", n) or re.search(r"(20)?(11|21)(?:lsoa)", n)
+    m = re.search(r"(?:lsoa|soa)(?:code|cd|nm|name)?(20)?(11|21)", n) or re.search(
+        r"(20)?(11|21)(?:lsoa)", n
+    )
     if m:
         return 2000 + int(m.group(2))
     m = re.search(r"lsoa.*(2011|2021)", n)
@@ -239,7 +252,9 @@ def report_vintage_mismatch(
             f", or name an ONS 'LSOA ({found}) to LSOA ({expected}) best fit lookup' as best_fit_lookup under [files]"
             " so hiworkbook converts it"
         )
-    fix += f", or set geography.vintage = {found} if the whole workbook is LSOA {found}."
+    fix += (
+        f", or set geography.vintage = {found} if the whole workbook is LSOA {found}."
+    )
     log.error(
         f"has LSOA {found} codes but the workbook uses LSOA {expected} ({evidence}).",
         file=label,
@@ -281,8 +296,14 @@ def check_codes_match(
     bool
         True when no error was recorded.
     """
-    data = pd.Series(pd.unique(pd.Series(list(data_codes), dtype=object).dropna().astype(str)), dtype=object)
-    bnd = pd.Series(pd.unique(pd.Series(list(boundary_codes), dtype=object).dropna().astype(str)), dtype=object)
+    data = pd.Series(
+        pd.unique(pd.Series(list(data_codes), dtype=object).dropna().astype(str)),
+        dtype=object,
+    )
+    bnd = pd.Series(
+        pd.unique(pd.Series(list(boundary_codes), dtype=object).dropna().astype(str)),
+        dtype=object,
+    )
     bset = set(bnd)
     dset = set(data)
     not_in_b = sorted(dset - bset)
@@ -306,7 +327,11 @@ def check_codes_match(
         if cause:
             msg += f" Likely cause: {cause}."
         if nothing or cause or extra == "error":
-            log.error(msg, file=data_file, fix=fix or "Check that both files describe the same areas.")
+            log.error(
+                msg,
+                file=data_file,
+                fix=fix or "Check that both files describe the same areas.",
+            )
         elif extra == "warning":
             log.warning(
                 msg + " Their rows are not used.",
@@ -321,7 +346,11 @@ def check_codes_match(
         )
         if cause:
             msg += f" Likely cause: {cause}."
-        log.error(msg, file=data_file, fix=fix or f"Add these areas to {data_file}, or check the boundaries.")
+        log.error(
+            msg,
+            file=data_file,
+            fix=fix or f"Add these areas to {data_file}, or check the boundaries.",
+        )
     return len(log.errors) == before
 
 
@@ -435,15 +464,24 @@ def convert_vintage(
     dst = f"lsoa{str(to_vintage)[-2:]}_code"
     if isinstance(lookup, (str, Path)):
         lookup_label = lookup_label or Path(lookup).name
-        lk = read_table(lookup, log=log, label=lookup_label, expect=[f"LSOA{str(from_vintage)[-2:]}CD", src])
+        lk = read_table(
+            lookup,
+            log=log,
+            label=lookup_label,
+            expect=[f"LSOA{str(from_vintage)[-2:]}CD", src],
+        )
         if lk is None:
             return None
     else:
         lk = lookup
         lookup_label = lookup_label or "the best-fit lookup"
     yy_f, yy_t = str(from_vintage)[-2:], str(to_vintage)[-2:]
-    c_from = find_column(lk.columns, [src, f"LSOA{yy_f}CD", f"lsoa{yy_f}cd", f"LSOA {from_vintage} Code"])
-    c_to = find_column(lk.columns, [dst, f"LSOA{yy_t}CD", f"lsoa{yy_t}cd", f"LSOA {to_vintage} Code"])
+    c_from = find_column(
+        lk.columns, [src, f"LSOA{yy_f}CD", f"lsoa{yy_f}cd", f"LSOA {from_vintage} Code"]
+    )
+    c_to = find_column(
+        lk.columns, [dst, f"LSOA{yy_t}CD", f"lsoa{yy_t}cd", f"LSOA {to_vintage} Code"]
+    )
     if c_from is None or c_to is None:
         log.error(
             f"is not an LSOA {from_vintage} → {to_vintage} lookup: it needs columns LSOA{yy_f}CD and LSOA{yy_t}CD.",
@@ -455,7 +493,10 @@ def convert_vintage(
         log.error(f"has no {src} column to convert.", file=label)
         return None
     pairs = pd.DataFrame(
-        {src: lk[c_from].astype(str).str.strip().str.upper(), dst: lk[c_to].astype(str).str.strip().str.upper()}
+        {
+            src: lk[c_from].astype(str).str.strip().str.upper(),
+            dst: lk[c_to].astype(str).str.strip().str.upper(),
+        }
     ).drop_duplicates()
     missing = sorted(set(table[src].dropna().astype(str)) - set(pairs[src]))
     if missing:
@@ -474,7 +515,10 @@ def convert_vintage(
     n = pairs.groupby(src)[dst].transform("size")
     pairs["share"] = np.where(tot > 0, pairs["w"] / tot.where(tot > 0, 1), 1.0 / n)
     split = int((pairs.groupby(src).size() > 1).sum())
-    value_cols = list(value_cols or [c for c in ("numerator", "denominator", "population") if c in table])
+    value_cols = list(
+        value_cols
+        or [c for c in ("numerator", "denominator", "population") if c in table]
+    )
     t = table.reset_index(drop=True).assign(_rid=lambda d: np.arange(len(d)))
     m = t.merge(pairs[[src, dst, "share"]], on=src, how="left")
     for col in value_cols:
@@ -482,7 +526,10 @@ def convert_vintage(
         if pd.api.types.is_integer_dtype(table[col]):
             base = np.floor(v.fillna(0))
             rem = (v.fillna(0) - base).to_numpy()
-            short = (m[col].astype("float64").fillna(0) - base.groupby(m["_rid"]).transform("sum")).round()
+            short = (
+                m[col].astype("float64").fillna(0)
+                - base.groupby(m["_rid"]).transform("sum")
+            ).round()
             order = pd.Series(-rem).groupby(m["_rid"]).rank(method="first")
             add = (order <= short).astype(float)
             m[col] = (base + add).where(m[col].notna()).astype("Int64")
@@ -490,7 +537,11 @@ def convert_vintage(
             m[col] = v
     keys = [c for c in table.columns if c not in value_cols and c != src]
     m = m.drop(columns=[src, "share", "_rid"])
-    out = m.groupby([dst, *keys], dropna=False, sort=False)[value_cols].sum(min_count=1).reset_index()
+    out = (
+        m.groupby([dst, *keys], dropna=False, sort=False)[value_cols]
+        .sum(min_count=1)
+        .reset_index()
+    )
     order = [dst if c == src else c for c in table.columns]
     out = out[order]
     for col in value_cols:

@@ -40,8 +40,16 @@ _COL_RE = re.compile(
     r"^(?P<stem>" + "|".join(sorted(_STEM, key=len, reverse=True)) + r")(?P<yy>\d\d)?"
     r"(?P<kind>cd|code|nm|name|nmw|cdh|codeh|codenhs|cdnhs)$"
 )
-_KIND = {"cd": "code", "code": "code", "nm": "name", "name": "name", "cdh": "code_nhs", "codeh": "code_nhs",
-         "codenhs": "code_nhs", "cdnhs": "code_nhs"}
+_KIND = {
+    "cd": "code",
+    "code": "code",
+    "nm": "name",
+    "name": "name",
+    "cdh": "code_nhs",
+    "codeh": "code_nhs",
+    "codenhs": "code_nhs",
+    "cdnhs": "code_nhs",
+}
 
 
 def load_lookup(
@@ -88,10 +96,23 @@ def load_lookup(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading a lookup.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading a lookup.", file=label
+            )
     df = read_table(
-        path, log=log, label=label, sheet=sheet, header_row=header_row,
-        expect=["LSOA21CD", "LSOA11CD", "lsoa21_code", "lsoa11_code", "lsoa21cd", "lsoa11cd"],
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=[
+            "LSOA21CD",
+            "LSOA11CD",
+            "lsoa21_code",
+            "lsoa11_code",
+            "lsoa21cd",
+            "lsoa11cd",
+        ],
     )
     if df is None:
         return None
@@ -134,7 +155,11 @@ def load_lookup(
             f'name yours with columns = {{ area = "…" }}. The file\'s columns are: {format_values(cols, 12)}.',
         )
         return None
-    parents = [k for k in mapping if k.endswith("_code") and k != area_key and not k.startswith("oa_")]
+    parents = [
+        k
+        for k in mapping
+        if k.endswith("_code") and k != area_key and not k.startswith("oa_")
+    ]
     if not parents:
         log.error(
             f"has no parent geography columns (looked for MSOA, LAD/LTLA, ICB, ward, sub-ICB codes) beside "
@@ -144,11 +169,15 @@ def load_lookup(
         )
         return None
 
-    codes = clean_codes(df, mapping[area_key], log=log, label=label, what=f"{area_level.upper()} codes")
+    codes = clean_codes(
+        df, mapping[area_key], log=log, label=label, what=f"{area_level.upper()} codes"
+    )
     out = pd.DataFrame({area_key: codes})
     keep = [k for k in mapping if k != area_key and not k.startswith("oa_")]
     for k in keep:
-        out[k] = df[mapping[k]].astype(str).str.strip().replace("", pd.NA).astype(object)
+        out[k] = (
+            df[mapping[k]].astype(str).str.strip().replace("", pd.NA).astype(object)
+        )
     out[ROW] = df[ROW]
     if any(p.file == label for p in log.errors):
         return None
@@ -173,11 +202,17 @@ def load_lookup(
         if any(p.file == label for p in log.errors):
             return None
         out = out.drop_duplicates(area_key)
-    missing = {k: int(out[k].isna().sum()) for k in keep if k.endswith("_code") and out[k].isna().any()}
+    missing = {
+        k: int(out[k].isna().sum())
+        for k in keep
+        if k.endswith("_code") and out[k].isna().any()
+    }
     if missing:
         log.warning(
             "has small areas without a parent code: "
-            + ", ".join(f"{n} without {k.removesuffix('_code')}" for k, n in missing.items())
+            + ", ".join(
+                f"{n} without {k.removesuffix('_code')}" for k, n in missing.items()
+            )
             + ".",
             file=label,
             fix="Those areas will not belong to any place at that level.",
@@ -187,7 +222,11 @@ def load_lookup(
         check = detect_lsoa_vintage(out[area_key].dropna())
         named = years.get("lsoa")
         if check.mixed:
-            log.error(f"mixes LSOA vintages: {check.describe()}.", file=label, column=mapping[area_key])
+            log.error(
+                f"mixes LSOA vintages: {check.describe()}.",
+                file=label,
+                column=mapping[area_key],
+            )
             return None
         if named and check.vintage and named != check.vintage:
             log.error(
@@ -209,8 +248,12 @@ def load_lookup(
         area_col = area_key
     order = [area_col] + [c for c in out.columns if c not in (area_col, ROW)]
     out = out[order].reset_index(drop=True)
-    out.attrs["vintages"] = {k: v for k, v in years.items() if k == "lsoa" or f"{k}_code" in out.columns}
+    out.attrs["vintages"] = {
+        k: v for k, v in years.items() if k == "lsoa" or f"{k}_code" in out.columns
+    }
     out.attrs["vintage"] = years.get("lsoa")
     out.attrs["label"] = label
-    out.attrs["columns"] = {k: v for k, v in mapping.items() if k in keep or k == area_key}
+    out.attrs["columns"] = {
+        k: v for k, v in mapping.items() if k in keep or k == area_key
+    }
     return out

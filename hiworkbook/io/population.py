@@ -49,7 +49,13 @@ from hiworkbook.io.geography import (
 )
 from hiworkbook.validate import ProblemLog, format_values
 
-__all__ = ["load_population", "load_population_ethnicity", "ESP2013_BANDS", "LE_BANDS", "AREA_ALIASES"]
+__all__ = [
+    "load_population",
+    "load_population_ethnicity",
+    "ESP2013_BANDS",
+    "LE_BANDS",
+    "AREA_ALIASES",
+]
 
 AREA_ALIASES = (
     "lsoa21_code",
@@ -139,14 +145,25 @@ def load_population(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading population.", file=label)
+            log.warning(
+                f"the option '{k}' is not used when reading population.", file=label
+            )
     if bands not in _BANDINGS:
         log.error(
-            f"bands = '{bands}' is not one of {', '.join(_BANDINGS)}.", file=label, fix='Use bands = "esp2013".'
+            f"bands = '{bands}' is not one of {', '.join(_BANDINGS)}.",
+            file=label,
+            fix='Use bands = "esp2013".',
         )
         return None
     area_aliases = [code_field] if code_field else list(AREA_ALIASES)
-    df = read_table(path, log=log, label=label, sheet=sheet, header_row=header_row, expect=area_aliases)
+    df = read_table(
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=area_aliases,
+    )
     if df is None:
         return None
     wanted = {
@@ -155,16 +172,33 @@ def load_population(
         "sex": ("sex", "gender", "sex_name", "c_sex"),
         "age_band": ("age_band", "ageband", "age_group", "agegroup", "band"),
         "age": ("age", "single_year_of_age", "syoa", "age_years"),
-        "population": ("population", "count", "value", "observation", "obs_value", "pop"),
+        "population": (
+            "population",
+            "count",
+            "value",
+            "observation",
+            "obs_value",
+            "pop",
+        ),
     }
-    cols = resolve_columns(df, wanted, log=log, label=label, required=["area"], columns=columns, what="population file")
+    cols = resolve_columns(
+        df,
+        wanted,
+        log=log,
+        label=label,
+        required=["area"],
+        columns=columns,
+        what="population file",
+    )
     if cols is None:
         return None
     area = cols["area"]
     age_cols = _age_columns([c for c in df.columns if c not in (ROW, *cols.values())])
     long_layout = "population" in cols and ("age_band" in cols or "age" in cols)
     if not long_layout and not age_cols:
-        long_layout = "population" in cols and "age_band" not in cols and "age" not in cols
+        long_layout = (
+            "population" in cols and "age_band" not in cols and "age" not in cols
+        )
         if not long_layout:
             log.error(
                 "has neither single-year-of-age columns (0, 1, … 90) nor age_band and population columns.",
@@ -181,7 +215,11 @@ def load_population(
     elif period is not None:
         per = pd.Series(str(period), index=df.index, dtype=object)
     else:
-        m = re.search(r"(?:mid[-_ ]?|mye[-_ ]?|pop(?:ulation)?[-_ ]?|sape[-_a-z]*?)(\d{4}|\d{2})(?!\d)", label, re.I)
+        m = re.search(
+            r"(?:mid[-_ ]?|mye[-_ ]?|pop(?:ulation)?[-_ ]?|sape[-_a-z]*?)(\d{4}|\d{2})(?!\d)",
+            label,
+            re.I,
+        )
         if not m:
             log.error(
                 "has no period column and no period was given.",
@@ -222,7 +260,12 @@ def load_population(
     if {"female", "male"} <= have and "persons" in have:
         tidy = tidy[tidy["sex"] != "persons"]
     # duplicates
-    dup = tidy.duplicated(["area", "period", "sex", "age"] if "age" in tidy else ["area", "period", "sex", "age_band"], keep=False)
+    dup = tidy.duplicated(
+        ["area", "period", "sex", "age"]
+        if "age" in tidy
+        else ["area", "period", "sex", "age_band"],
+        keep=False,
+    )
     if dup.any():
         log.error(
             f"has {int(dup.sum())} rows repeating the same area, period, sex and age: "
@@ -236,7 +279,11 @@ def load_population(
     # bands
     if "age" in tidy:
         if bands == "single_year":
-            tidy["age_band"] = tidy["age"].astype(str).where(~tidy["open"], tidy["age"].astype(str) + "+")
+            tidy["age_band"] = (
+                tidy["age"]
+                .astype(str)
+                .where(~tidy["open"], tidy["age"].astype(str) + "+")
+            )
         else:
             fn = esp_band if bands == "esp2013" else le_band
             tidy["age_band"] = fn(tidy["age"].to_numpy())
@@ -254,7 +301,9 @@ def load_population(
             return None
 
     if long_layout:
-        out = tidy.groupby(["area", "period", "sex", "age_band"], sort=False, as_index=False)["population"].sum()
+        out = tidy.groupby(
+            ["area", "period", "sex", "age_band"], sort=False, as_index=False
+        )["population"].sum()
         out["population"] = out["population"].astype("Int64")
     else:
         out = tidy.drop(columns=ROW).reset_index(drop=True)
@@ -263,7 +312,13 @@ def load_population(
     file_vintage = None
     if area_col is None:
         file_vintage, ok = _vintage(
-            out["area"], area, vintage, label, log, convertible=True, report=best_fit_lookup is None
+            out["area"],
+            area,
+            vintage,
+            label,
+            log,
+            convertible=True,
+            report=best_fit_lookup is None,
         )
         if not file_vintage or (not ok and best_fit_lookup is None):
             return None
@@ -271,7 +326,12 @@ def load_population(
         out = out.rename(columns={"area": name})
         if vintage and file_vintage != vintage:
             out = convert_vintage(
-                out, best_fit_lookup, log=log, from_vintage=file_vintage, to_vintage=int(vintage), label=label
+                out,
+                best_fit_lookup,
+                log=log,
+                from_vintage=file_vintage,
+                to_vintage=int(vintage),
+                label=label,
             )
             if out is None:
                 return None
@@ -280,11 +340,18 @@ def load_population(
         out = out.rename(columns={"area": area_col})
     order = {b: i for i, b in enumerate(_BANDINGS[bands] or ())}
     if order:
-        out = out.assign(_o=out["age_band"].map(order)).sort_values(
-            [out.columns[0], "period", "sex", "_o"], kind="stable"
-        ).drop(columns="_o")
+        out = (
+            out.assign(_o=out["age_band"].map(order))
+            .sort_values([out.columns[0], "period", "sex", "_o"], kind="stable")
+            .drop(columns="_o")
+        )
     out = out.reset_index(drop=True)
-    out.attrs.update(vintage=file_vintage, bands=bands, layout="long" if long_layout else "wide", label=label)
+    out.attrs.update(
+        vintage=file_vintage,
+        bands=bands,
+        layout="long" if long_layout else "wide",
+        label=label,
+    )
     return out
 
 
@@ -309,13 +376,19 @@ def _vintage(
         )
         return 0, False
     if named and check.vintage and named != check.vintage:
-        log.error(f"has a column named for LSOA {named} ('{column}') but {check.describe()}.", file=label, column=column)
+        log.error(
+            f"has a column named for LSOA {named} ('{column}') but {check.describe()}.",
+            file=label,
+            column=column,
+        )
         return 0, False
     found = check.vintage or named or vintage or 2021
     if vintage and found != vintage:
         if report:
             evidence = check.describe() if check.vintage else f"column '{column}'"
-            report_vintage_mismatch(log, label, found, int(vintage), evidence, convertible=convertible)
+            report_vintage_mismatch(
+                log, label, found, int(vintage), evidence, convertible=convertible
+            )
         return found, False
     return found, True
 
@@ -374,15 +447,25 @@ def _wide(
         ordered = [by_age[a] for a in range(top + 1)]
         block = np.empty((len(df), len(ordered)), dtype="float64")
         for j, c in enumerate(ordered):
-            v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
             if np.isnan(v).any() or (v < 0).any() or (v != np.round(v)).any():
                 v = to_numbers(
-                    df, c, log=log, label=label, integer=True, minimum=0, what="population counts"
+                    df,
+                    c,
+                    log=log,
+                    label=label,
+                    integer=True,
+                    minimum=0,
+                    what="population counts",
                 ).to_numpy(dtype="float64", na_value=np.nan)
             block[:, j] = v
         age = np.arange(top + 1)
         if bands == "single_year":
-            labels = np.array([str(a) if a < top else f"{a}+" for a in age], dtype=object)
+            labels = np.array(
+                [str(a) if a < top else f"{a}+" for a in age], dtype=object
+            )
         else:
             labels = (esp_band if bands == "esp2013" else le_band)(age)
         uniq = list(dict.fromkeys(labels.tolist()))
@@ -403,7 +486,9 @@ def _wide(
         frames.append(long)
         total = find_column(df.columns, _TOTAL)
         if total is not None and sx is None:
-            tot = pd.to_numeric(df[total].str.replace(",", ""), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            tot = pd.to_numeric(
+                df[total].str.replace(",", ""), errors="coerce"
+            ).to_numpy(dtype="float64", na_value=np.nan)
             diff = np.abs(tot - block.sum(axis=1)) > 0.5
             diff &= ~np.isnan(tot)
             if diff.any():
@@ -419,9 +504,23 @@ def _wide(
     return long
 
 
-def _long(df: pd.DataFrame, base: pd.DataFrame, cols: dict[str, str], log: ProblemLog, label: str) -> pd.DataFrame | None:
+def _long(
+    df: pd.DataFrame,
+    base: pd.DataFrame,
+    cols: dict[str, str],
+    log: ProblemLog,
+    label: str,
+) -> pd.DataFrame | None:
     tidy = base.copy()
-    tidy["population"] = to_numbers(df, cols["population"], log=log, label=label, integer=True, minimum=0, what="population counts")
+    tidy["population"] = to_numbers(
+        df,
+        cols["population"],
+        log=log,
+        label=label,
+        integer=True,
+        minimum=0,
+        what="population counts",
+    )
     if "age_band" in cols:
         tidy["age_band"] = normalise_age_band(df[cols["age_band"]])
         return tidy
@@ -497,31 +596,69 @@ def load_population_ethnicity(
     label = label_for(path, label)
     for k in options:
         if not str(k).startswith("_"):
-            log.warning(f"the option '{k}' is not used when reading population by ethnic group.", file=label)
-    aliases = [*AREA_ALIASES, "Lower layer Super Output Areas Code", "Lower Layer Super Output Areas Code"]
-    df = read_table(path, log=log, label=label, sheet=sheet, header_row=header_row, expect=aliases)
+            log.warning(
+                f"the option '{k}' is not used when reading population by ethnic group.",
+                file=label,
+            )
+    aliases = [
+        *AREA_ALIASES,
+        "Lower layer Super Output Areas Code",
+        "Lower Layer Super Output Areas Code",
+    ]
+    df = read_table(
+        path, log=log, label=label, sheet=sheet, header_row=header_row, expect=aliases
+    )
     if df is None:
         return None
     wanted = {
         "area": aliases,
         "period": ("period", "year", "date"),
         "ethnic_group": (
-            "ethnic_group", "ethnicity", "Ethnic group (20 categories)", "Ethnic group (6 categories)",
-            "Ethnic group (8 categories)", "Ethnic group", "category",
+            "ethnic_group",
+            "ethnicity",
+            "Ethnic group (20 categories)",
+            "Ethnic group (6 categories)",
+            "Ethnic group (8 categories)",
+            "Ethnic group",
+            "category",
         ),
         "population": ("population", "Observation", "count", "value", "obs_value"),
     }
     cols = resolve_columns(
-        df, wanted, log=log, label=label, required=["area", "ethnic_group", "population"], columns=columns,
+        df,
+        wanted,
+        log=log,
+        label=label,
+        required=["area", "ethnic_group", "population"],
+        columns=columns,
         what="population-by-ethnicity file",
     )
     if cols is None:
         return None
     codes = clean_codes(df, cols["area"], log=log, label=label)
-    pop = to_numbers(df, cols["population"], log=log, label=label, integer=True, minimum=0, what="population counts")
-    per = normalise_period(df[cols["period"]]) if "period" in cols else pd.Series(str(period), index=df.index)
+    pop = to_numbers(
+        df,
+        cols["population"],
+        log=log,
+        label=label,
+        integer=True,
+        minimum=0,
+        what="population counts",
+    )
+    per = (
+        normalise_period(df[cols["period"]])
+        if "period" in cols
+        else pd.Series(str(period), index=df.index)
+    )
     grp = df[cols["ethnic_group"]].astype(str).str.strip()
-    tidy = pd.DataFrame({"area": codes, "period": per.astype(object), "ethnic_group": grp, "population": pop})
+    tidy = pd.DataFrame(
+        {
+            "area": codes,
+            "period": per.astype(object),
+            "ethnic_group": grp,
+            "population": pop,
+        }
+    )
     if broad:
         low = grp.str.lower()
         dna = low.str.startswith("does not apply") | low.str.startswith("total")
@@ -530,10 +667,14 @@ def load_population_ethnicity(
         tidy = tidy[~dna]
     if any(p.file == label for p in log.errors):
         return None
-    out = tidy.groupby(["area", "period", "ethnic_group"], sort=False, as_index=False)["population"].sum()
+    out = tidy.groupby(["area", "period", "ethnic_group"], sort=False, as_index=False)[
+        "population"
+    ].sum()
     out["population"] = out["population"].astype("Int64")
     if area_col is None:
-        found, ok = _vintage(out["area"], cols["area"], vintage, label, log, convertible=False)
+        found, ok = _vintage(
+            out["area"], cols["area"], vintage, label, log, convertible=False
+        )
         if not ok:
             return None
         out = out.rename(columns={"area": f"lsoa{str(found)[-2:]}_code"})

@@ -18,15 +18,19 @@ TEXT: dict[str, str | bytes] = {
     # --- counts -------------------------------------------------------------------------
     "counts_missing_numerator.csv": "indicator_id,period,lsoa21_code,numeratr\nsmoking,2022,E01000001,4\n",
     "counts_misspelt_area.csv": "indicator_id,period,lsoa21_cod,numerator\nsmoking,2022,E01000001,4\n",
-    "counts_negative.csv": H + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000002,persons,all,-3,100\n",
+    "counts_negative.csv": H
+    + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000002,persons,all,-3,100\n",
     "counts_fractional.csv": H + "smoking,2022,E01000001,persons,all,3.5,100\n",
     "counts_float_integers.csv": H + "smoking,2022,E01000001,persons,all,3.0,100.0\n",
     "counts_thousands.csv": H + 'smoking,2022,E01000001,persons,all,"1,234","29,199"\n',
     "counts_not_number.csv": H + "smoking,2022,E01000001,persons,all,abc,100\n",
     "counts_suppressed.csv": H + "smoking,2022,E01000001,persons,all,*,100\n",
-    "counts_num_over_den.csv": H + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000002,persons,all,120,100\n",
-    "counts_duplicates.csv": H + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000001,persons,all,5,100\n",
-    "counts_bad_age_band.csv": H + "smoking,2022,E01000001,persons,0-5,4,100\nsmoking,2022,E01000001,persons,85+,4,100\n",
+    "counts_num_over_den.csv": H
+    + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000002,persons,all,120,100\n",
+    "counts_duplicates.csv": H
+    + "smoking,2022,E01000001,persons,all,4,100\nsmoking,2022,E01000001,persons,all,5,100\n",
+    "counts_bad_age_band.csv": H
+    + "smoking,2022,E01000001,persons,0-5,4,100\nsmoking,2022,E01000001,persons,85+,4,100\n",
     "counts_bad_sex.csv": H + "smoking,2022,E01000001,X,all,4,100\n",
     "counts_empty.csv": "",
     "counts_header_only.csv": H,
@@ -34,13 +38,18 @@ TEXT: dict[str, str | bytes] = {
         "indicator_id,period,lsoa21_code,ethnic_group,numerator\n"
         "smoking,2022,E01000001,Caf\xe9 society \xa3,4\n"
     ).encode("cp1252"),
-    "counts_bom.csv": b"\xef\xbb\xbf" + (H + "smoking,2022,E01000001,F,all,4,100\n").encode(),
-    "counts_mixed_vintage.csv": H + "smoking,2022,E01000010,persons,all,4,100\nsmoking,2022,E01033769,persons,all,4,100\n",
+    "counts_bom.csv": b"\xef\xbb\xbf"
+    + (H + "smoking,2022,E01000001,F,all,4,100\n").encode(),
+    "counts_mixed_vintage.csv": H
+    + "smoking,2022,E01000010,persons,all,4,100\nsmoking,2022,E01033769,persons,all,4,100\n",
     "counts_wrong_vintage.csv": "indicator_id,period,lsoa_code,numerator\nsmoking,2022,E01000010,4\nsmoking,2022,E01000023,5\n",
     "counts_bad_codes.csv": H + "smoking,2022,E0100001,persons,all,4,100\n",
-    "counts_unknown_indicator.csv": H + "mortality_u57,2022,E01000001,persons,all,4,100\n",
+    "counts_unknown_indicator.csv": H
+    + "mortality_u57,2022,E01000001,persons,all,4,100\n",
     "counts_old_excel.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
-    "counts_title_rows.csv": "Smoking counts, 2022\nSource: GP records\n\n" + H + "smoking,2022,E01000001,persons,all,4,100\n",
+    "counts_title_rows.csv": "Smoking counts, 2022\nSource: GP records\n\n"
+    + H
+    + "smoking,2022,E01000001,persons,all,4,100\n",
     # --- deprivation --------------------------------------------------------------------
     "dep_file6.csv": (
         "LSOA code (2011),LSOA name (2011),Total population: mid 2015 (excluding prisoners)\n"
@@ -75,7 +84,11 @@ TEXT: dict[str, str | bytes] = {
     + ",90+\nE01000001,2022,F,"
     + ",".join("-2" if a == 5 else "1" for a in range(91))
     + "\n",
-    "pop_no_period.csv": "lsoa21_code," + ",".join(str(a) for a in range(91)) + "\nE01000001," + ",".join("1" for _ in range(91)) + "\n",
+    "pop_no_period.csv": "lsoa21_code,"
+    + ",".join(str(a) for a in range(91))
+    + "\nE01000001,"
+    + ",".join("1" for _ in range(91))
+    + "\n",
     "pop_bad_sex.csv": "lsoa21_code,period,sex,"
     + ",".join(str(a) for a in range(91))
     + "\nE01000001,2022,Unknown,"
@@ -155,7 +168,17 @@ def _excel() -> None:
     ws.title = "Notes"
     ws.append(["Smoking counts, made up for the tests"])
     ws2 = wb.create_sheet("Data")
-    ws2.append(["Indicator ID", "Period", "LSOA21CD", "Sex", "Age band", "Count", "Denominator"])
+    ws2.append(
+        [
+            "Indicator ID",
+            "Period",
+            "LSOA21CD",
+            "Sex",
+            "Age band",
+            "Count",
+            "Denominator",
+        ]
+    )
     ws2.append(["smoking", 2022, "E01000001", "Female", "All", 4, 100])
     ws2.append(["smoking", 2022, "E01000002", "Male", "all", 6.0, 120])
     wb.save(HERE / "counts_excel.xlsx")

@@ -1,0 +1,106 @@
+"""Real-data proof: Trafford (E08000009) end to end from its published files, through the same
+workbook route and report as the demo region."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.realdata]
+
+INDICATORS = """
+[[indicator]]
+id = "census_bad_health"
+name = "Residents in bad or very bad health"
+measure = "proportion"
+multiplier = 100
+unit = "%"
+polarity = "low_is_good"
+ages = "All ages"
+numerator = "Usual residents describing their health as bad or very bad (Census 2021)"
+denominator = "All usual residents"
+source = "ONS Census 2021, TS037 General health"
+"""
+
+NOTEBOOK_PARAMS = {
+    "map_indicator": "census_bad_health",
+    "chart_indicator": "census_bad_health",
+    "gap_indicators": ["census_bad_health"],
+    "ethnicity_indicators": [],
+}
+
+
+def _workbook_2021(folder: Path, r: Path) -> Path:
+    (folder / "indicators.toml").write_text(INDICATORS)
+    cfg = folder / "workbook.toml"
+    cfg.write_text(
+        f"""
+[workbook]
+name = "Trafford (real open data)"
+period = "2021"
+[geography]
+vintage = 2021
+place_levels = ["ltla", "ward"]
+[files]
+boundaries = "{r}/boundaries_trafford/trafford_lsoa21_generalised.geojson"
+lookup = "{r}/lookups/lookup_lsoa21_ward24_ltla24.csv.gz"
+deprivation = "{r}/iod2025_england_lsoa21/imd2025_england_lsoa21.csv.gz"
+population = {{ path = "{r}/population_lsoa/trafford_mye2022_lsoa21_sex_syoa.csv", period = "2022" }}
+counts = [{{ path = "{r}/small_area_health_trafford/census2021_general_health_lsoa21_trafford.csv", format = "census", indicator_id = "census_bad_health", numerator_categories = ["Bad health", "Very bad health"], period = "2021" }}]
+indicators = ["builtin", "indicators.toml"]
+[comparators]
+parent = false
+"""
+    )
+    return cfg
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def trafford21(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _workbook_2021(tmp_path_factory.mktemp("trafford21"), realdata)
+
+
+def test_trafford_2021_results(trafford21: Path) -> None:
+    import hiworkbook as hw
+
+    place = hw.load_place(trafford21, "E08000009")
+    assert place.name == "Trafford" and len(place.areas) == 139
+    # IoD2025: Trafford has LSOAs in both the most and least deprived national deciles
+    assert place.areas["imd_decile"].min() == 1 and place.areas["imd_decile"].max() == 10
+    # mid-2022 population by sex and single year of age, summed: about 236,000 residents
+    assert 230_000 < place.population < 245_000
+    res = hw.place_results(place, indicators=["census_bad_health"])
+    area = res.for_indicator("census_bad_health", "area").iloc[0]
+    # Census 2021 TS037: bad + very bad health over all usual residents, Trafford ≈ 4.6%
+    assert 4.0 < area["value"] < 5.5
+    assert area["denominator"] > 230_000
+    q = res.for_indicator("census_bad_health", "imd_quintile").set_index("category")
+    assert q.loc["Q1 (most deprived)", "value"] > 2 * q.loc["Q5 (least deprived)", "value"]
+    sii = res.sii.set_index("indicator_id").loc["census_bad_health"]
+    # worse health in more deprived areas: the SII (least minus most deprived end) is negative and
+    # its CI excludes zero
+    assert sii["sii"] < 0 and sii["upper_ci"] < 0
+
+
+@pytest.mark.slow
+def test_trafford_2021_report(trafford21: Path, realdata: Path, tmp_path: Path) -> None:
+    from hiworkbook.batch import run_reports
+
+    before = _hashes(realdata)
+    run = run_reports(
+        trafford21, out_dir=tmp_path, places=["E08000009"], parameters=NOTEBOOK_PARAMS, workers=1, progress=False
+    )
+    assert not run.failed, run.failed[0].error if run.failed else ""
+    html = (tmp_path / run.outcomes[0].report).read_text()
+    assert "Trafford" in html and "Slope index of inequality" in html
+    assert "leaflet-interactive" in html or "L.geoJson" in html or "L.geoJSON" in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    assert "Synthetic demonstration data" not in html
+    assert _hashes(realdata) == before  # the user's files are never modified
