@@ -133,7 +133,11 @@ def quintile_chart(
     ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(
-        fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4
+        fontsize=7,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.22),
+        ncol=4,
     )
     sex_txt = "" if sex == "persons" else f" ({sex}s)"
     s = results.sii[
@@ -259,7 +263,10 @@ def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:
     """
     charts = []
     for i in indicator_ids:
-        if i in results.indicators and not results.for_indicator(i, "ethnic_group").empty:
+        if (
+            i in results.indicators
+            and not results.for_indicator(i, "ethnic_group").empty
+        ):
             charts.append(ethnicity_chart(results, i))
     if not charts:
         return Panel(

@@ -187,7 +187,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     places = ws.places()
     print(f"{args.config}: no fatal problems.")
     print(
-        f"  {len(ws.areas):,} small areas ({ws.area_col}), {len(places)} places "
+        f"  {len(ws.areas):,} small areas ({ws.area_col}), {len(places)} place{'s' if len(places) != 1 else ''} "
         f"({', '.join(f'{n} {lv}' for lv, n in places['level'].value_counts().sort_index().items())}), "
         f"{len(ws.indicators)} indicator definitions, periods with counts: {', '.join(ws.periods) or 'none'}."
     )

@@ -395,7 +395,9 @@ def sii(
     else:
         z = z_value(ci_level)
         T = _transform(V, sim_type, scale)
-        S = (_transform(HI, sim_type, scale) - _transform(LO, sim_type, scale)) / (2 * z)
+        S = (_transform(HI, sim_type, scale) - _transform(LO, sim_type, scale)) / (
+            2 * z
+        )
         finite = np.isfinite(T) & np.isfinite(S)
         sim_ok = enough & np.all(finite | ~M, axis=1)
         T = np.where(M & finite, T, 0.0)
@@ -469,7 +471,9 @@ def sii(
     out["multiplier"] = multiplier
     out["reps"] = reps
     tname = {0: "none", 1: "log", 2: "logit"}[sim_type]
-    out["method"] = f"SII: WLS on population midpoints; {reps:,} simulations ({tname} scale)"
+    out["method"] = (
+        f"SII: WLS on population midpoints; {reps:,} simulations ({tname} scale)"
+    )
     out["value_note"] = pd.Series(
         [n if n else None for n in notes], index=out.index, dtype=object
     )
@@ -514,7 +518,10 @@ def gap(
             columns={quantile: "most_deprived_quantile", value: "most_deprived_value"}
         ).merge(
             last.rename(
-                columns={quantile: "least_deprived_quantile", value: "least_deprived_value"}
+                columns={
+                    quantile: "least_deprived_quantile",
+                    value: "least_deprived_value",
+                }
             ),
             on=group_by,
             how="outer",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ class OfflineMap:
         """
         from hiworkbook.assets import inline_assets
 
-        page = self.map.get_root().render()
+        page = _stable_ids(self.map.get_root().render())
         return inline_assets(page, allow_tiles=self.allow_tiles)
 
     def save(self, path: str | Path) -> Path:
@@ -826,3 +827,20 @@ def results_map(
         title=title,
         **kwargs,
     )
+
+
+_FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _stable_ids(page: str) -> str:
+    """Replace folium's random element ids (``map_<uuid4 hex>``) with ids numbered in order of
+    appearance, so the same map gives the same bytes on every run (reproducible reports)."""
+    seen: dict[str, str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(2)
+        if key not in seen:
+            seen[key] = f"{len(seen):032x}"
+        return f"{m.group(1)}_{seen[key]}"
+
+    return _FOLIUM_ID.sub(sub, page)

@@ -189,7 +189,11 @@ def _gap(results: PlaceResults, indicator_id: str) -> dict | None:
                 if v1 >= v5
                 else f"{v5 / v1:.1f} times lower"
             )
-    elif len(most) and len(least) and (most["is_suppressed"].any() or least["is_suppressed"].any()):
+    elif (
+        len(most)
+        and len(least)
+        and (most["is_suppressed"].any() or least["is_suppressed"].any())
+    ):
         out["suppressed_quintile"] = True
     else:
         out["missing_quintile"] = True

@@ -62,7 +62,11 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
     for _, r in s.iterrows():
         ind = results.indicators.get(r["indicator_id"])
         single_sex = ind is not None and len(ind.sexes) == 1
-        sex = "" if r["sex"] == "persons" or single_sex else f" ({escape(str(r['sex']))}s)"
+        sex = (
+            ""
+            if r["sex"] == "persons" or single_sex
+            else f" ({escape(str(r['sex']))}s)"
+        )
         core = (
             f'<br><span class="hiw-tag">Core20PLUS5: {escape(ind.core20plus5_name)}</span>'
             if ind and ind.core20plus5

@@ -377,12 +377,15 @@ def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
         if d
         else None
     )
+    bf = cfg.file("best_fit_lookup")
+    # counts and populations of the other LSOA vintage are converted through it when configured
+    convert = {"best_fit_lookup": bf.path} if bf else {}
     population = pd.DataFrame(
         columns=[area_col, "period", "sex", "age_band", "population"]
     )
     pops = [
         hio.load_population(
-            p.path, log=log, vintage=vintage, label=p.label, **_options(p)
+            p.path, log=log, vintage=vintage, label=p.label, **convert, **_options(p)
         )
         for p in cfg.files.get("population", [])
     ]
@@ -404,6 +407,7 @@ def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
             vintage=vintage,
             label=c.label,
             indicators=indicators,
+            **convert,
             **_options(c),
         )
         for c in cfg.files.get("counts", [])

@@ -27,7 +27,7 @@ seed: int = 1  # seed of the slope-index-of-inequality simulation (same seed, sa
 
 cells = [
     new_code_cell(
-        "import hiworkbook as hw\nfrom IPython.display import display",
+        "from IPython.display import display\n\nimport hiworkbook as hw",
         metadata={"tags": ["remove-cell"]},
     ),
     new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
@@ -61,9 +61,7 @@ cells = [
         "display(hw.narrative.gradient_sentence(results, chart_indicator))"
     ),
     new_markdown_cell("## Ethnicity"),
-    new_code_cell(
-"display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"
-    ),
+    new_code_cell("display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"),
     new_markdown_cell("## All indicators"),
     new_code_cell("display(hw.tables.indicator_table(results))"),
     new_code_cell("display(hw.narrative.methods_footer(results))"),

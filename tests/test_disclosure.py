@@ -10,18 +10,72 @@ from hiworkbook.disclosure import suppress
 def _table(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(
         rows,
-        columns=["indicator_id", "sex", "breakdown", "category", "measure", "numerator", "denominator", "value"],
+        columns=[
+            "indicator_id",
+            "sex",
+            "breakdown",
+            "category",
+            "measure",
+            "numerator",
+            "denominator",
+            "value",
+        ],
     ).assign(lower_ci=0.0, upper_ci=1.0, comparison="similar", value_note="")
 
 
 def test_primary_and_complement() -> None:
     t = _table(
         [
-            ("a", "persons", "small_area", "x1", "proportion", 3, 50, 6.0),  # 1..4 events: suppressed
-            ("a", "persons", "small_area", "x2", "proportion", 0, 50, 0.0),  # zero shown
-            ("a", "persons", "small_area", "x3", "proportion", 48, 50, 96.0),  # complement 2: suppressed
-            ("a", "persons", "small_area", "x4", "proportion", 5, 50, 10.0),  # threshold itself shown
-            ("a", "persons", "comparator", "England", "proportion", 2, 9, 22.0),  # never suppressed
+            (
+                "a",
+                "persons",
+                "small_area",
+                "x1",
+                "proportion",
+                3,
+                50,
+                6.0,
+            ),  # 1..4 events: suppressed
+            (
+                "a",
+                "persons",
+                "small_area",
+                "x2",
+                "proportion",
+                0,
+                50,
+                0.0,
+            ),  # zero shown
+            (
+                "a",
+                "persons",
+                "small_area",
+                "x3",
+                "proportion",
+                48,
+                50,
+                96.0,
+            ),  # complement 2: suppressed
+            (
+                "a",
+                "persons",
+                "small_area",
+                "x4",
+                "proportion",
+                5,
+                50,
+                10.0,
+            ),  # threshold itself shown
+            (
+                "a",
+                "persons",
+                "comparator",
+                "England",
+                "proportion",
+                2,
+                9,
+                22.0,
+            ),  # never suppressed
         ]
     )
     out = suppress(t, min_count=5)

@@ -40,7 +40,18 @@ class TestSII:
         r = sii(d, "value", "lo", "hi", "pop", "q", rii=True, reps=20_000, seed=1)
         assert r["value"].iloc[0] == pytest.approx(10.0)
         assert r["rii"].iloc[0] == pytest.approx(10 / 14)
-        r2 = sii(d, "value", "lo", "hi", "pop", "q", rii=True, rii_method="ratio", reps=20_000, seed=1)
+        r2 = sii(
+            d,
+            "value",
+            "lo",
+            "hi",
+            "pop",
+            "q",
+            rii=True,
+            rii_method="ratio",
+            reps=20_000,
+            seed=1,
+        )
         assert r2["rii"].iloc[0] == pytest.approx(19 / 9)
         assert r["quantiles_used"].iloc[0] == 5 and r["value_note"].iloc[0] is None
 
@@ -69,7 +80,9 @@ class TestSII:
         assert r["quantiles_used"].iloc[0] == 4
         assert "quantile 3 empty or missing" in r["value_note"].iloc[0]
         # same when the quintile's value is missing instead, or the row is absent in a group
-        d2 = d.assign(value=d["value"].where(d["q"] != 3), pop=[100, 200, 500, 300, 400])
+        d2 = d.assign(
+            value=d["value"].where(d["q"] != 3), pop=[100, 200, 500, 300, 400]
+        )
         r2 = sii(d2, "value", "lo", "hi", "pop", "q", reps=10_000, seed=1)
         assert r2["value"].iloc[0] == pytest.approx(-5.2)
 
@@ -82,31 +95,87 @@ class TestSII:
     def test_rate_log_and_proportion_logit_transforms(self) -> None:
         # rates per 100,000 with tiny CIs: simulated CI collapses onto the point SII
         d = _quintiles([500, 450, 400, 350, 300], se=0.001)
-        r = sii(d, "value", "lo", "hi", "pop", "q", value_type=1, multiplier=100_000, reps=5000, seed=2)
+        r = sii(
+            d,
+            "value",
+            "lo",
+            "hi",
+            "pop",
+            "q",
+            value_type=1,
+            multiplier=100_000,
+            reps=5000,
+            seed=2,
+        )
         assert r["value"].iloc[0] == pytest.approx(-250.0)
         assert r["lower_ci"].iloc[0] == pytest.approx(-250.0, abs=0.01)
         assert "log scale" in r["method"].iloc[0]
         # percentages: multiplier 100 puts them on 0-1 before the logit; SII in points
         p = _quintiles([60, 62, 64, 66, 68], se=0.001)
-        r = sii(p, "value", "lo", "hi", "pop", "q", value_type=2, multiplier=100, reps=5000, seed=2)
+        r = sii(
+            p,
+            "value",
+            "lo",
+            "hi",
+            "pop",
+            "q",
+            value_type=2,
+            multiplier=100,
+            reps=5000,
+            seed=2,
+        )
         assert r["value"].iloc[0] == pytest.approx(10.0)
         assert r["upper_ci"].iloc[0] == pytest.approx(10.0, abs=0.01)
         with pytest.raises(DataError, match="between 0 and 100"):
-            sii(p.assign(value=p["value"] * 2), "value", "lo", "hi", "pop", "q", value_type=2, multiplier=100)
+            sii(
+                p.assign(value=p["value"] * 2),
+                "value",
+                "lo",
+                "hi",
+                "pop",
+                "q",
+                value_type=2,
+                multiplier=100,
+            )
 
     def test_zero_lower_limit_cannot_be_logged(self) -> None:
         d = _quintiles([5, 4, 3, 2, 1]).assign(lo=[1, 1, 1, 1, 0])
         r = sii(d, "value", "lo", "hi", "pop", "q", value_type=1, reps=1000, seed=1)
         assert r["value"].iloc[0] == pytest.approx(-5.0)  # step -1 per 0.2
-        assert np.isnan(r["lower_ci"].iloc[0]) and "not simulated" in r["value_note"].iloc[0]
+        assert (
+            np.isnan(r["lower_ci"].iloc[0])
+            and "not simulated" in r["value_note"].iloc[0]
+        )
 
     def test_grouped_equals_separate_and_seed_reproducible(self) -> None:
         a = _quintiles([10, 12, 14, 16, 18]).assign(place="a")
-        b = _quintiles([18, 15, 14, 12, 9], pops=[300, 200, 100, 50, 25], se=2).assign(place="b")
-        both = sii(pd.concat([b, a]), "value", "lo", "hi", "pop", "q", group_by="place",
-                   reps=5000, seed=7, confidence=[0.95, 0.998])
-        alone = sii(b, "value", "lo", "hi", "pop", "q", group_by="place", reps=5000, seed=7,
-                    confidence=[0.95, 0.998])
+        b = _quintiles([18, 15, 14, 12, 9], pops=[300, 200, 100, 50, 25], se=2).assign(
+            place="b"
+        )
+        both = sii(
+            pd.concat([b, a]),
+            "value",
+            "lo",
+            "hi",
+            "pop",
+            "q",
+            group_by="place",
+            reps=5000,
+            seed=7,
+            confidence=[0.95, 0.998],
+        )
+        alone = sii(
+            b,
+            "value",
+            "lo",
+            "hi",
+            "pop",
+            "q",
+            group_by="place",
+            reps=5000,
+            seed=7,
+            confidence=[0.95, 0.998],
+        )
         assert both["place"].tolist() == ["a", "b"]
         pd.testing.assert_frame_equal(both.iloc[[1]].reset_index(drop=True), alone)
         assert both["lower_ci_99_8"].iloc[0] < both["lower_ci_95"].iloc[0]
@@ -148,12 +217,16 @@ class TestQuantiles:
                 "pop": [700, 100, 100, 100, 50],
             }
         )
-        q = quantiles(d, "score", 5, population="pop", group_by="place")["quantile"].tolist()
+        q = quantiles(d, "score", 5, population="pop", group_by="place")[
+            "quantile"
+        ].tolist()
         assert q == [4, 2, 1, 1, 3]
 
 
 def test_gap() -> None:
-    d = pd.DataFrame({"g": ["a"] * 3 + ["b"] * 2, "q": [3, 1, 2, 1, 5], "v": [30.0, 10, 20, 8, 4]})
+    d = pd.DataFrame(
+        {"g": ["a"] * 3 + ["b"] * 2, "q": [3, 1, 2, 1, 5], "v": [30.0, 10, 20, 8, 4]}
+    )
     r = gap(d, "v", "q", group_by="g")
     assert r["absolute_gap"].tolist() == [20.0, -4.0]
     assert r["relative_gap"].tolist() == pytest.approx([3.0, 0.5])

@@ -61,6 +61,10 @@ def test_iod2019_file1(iod19_file1) -> None:
     assert d["imd_rank"].min() == 1 and d["imd_rank"].max() == 32_844
     assert d["imd_decile"].value_counts().sort_index().between(3284, 3285).all()
     assert d["imd_score"].isna().all()
+    derived = hio.deprivation.decile_from_rank(d["imd_rank"], 32_844)
+    assert (
+        derived == d["imd_decile"]
+    ).all()  # the rank → decile rule matches MHCLG's deciles
 
 
 def test_iod2019_file2_domains() -> None:
@@ -297,6 +301,17 @@ def test_lookup_and_boundaries_agree_for_trafford() -> None:
     assert hio.check_codes_match(
         trafford["lsoa21_code"], g["lsoa21_code"], "lookup", "boundaries", log
     ), str(log)
+
+
+def test_national_file_for_one_place_is_quiet(iod25) -> None:
+    g, _ = _load(
+        hio.load_boundaries, "boundaries_trafford/trafford_lsoa21_generalised.geojson"
+    )
+    log = ProblemLog()
+    assert hio.check_codes_match(
+        iod25[0]["lsoa21_code"], g["lsoa21_code"], "IoD2025", "trafford", log
+    )
+    assert len(log) == 0
 
 
 def test_wrong_vintage_is_explained(iod19_file1) -> None:

@@ -16,14 +16,25 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_executes_with_papermill(path: Path, demo_config: Path, tmp_path: Path) -> None:
+def test_notebook_executes_with_papermill(
+    path: Path, demo_config: Path, tmp_path: Path
+) -> None:
     import papermill as pm
 
     out = tmp_path / path.name
     nb = pm.execute_notebook(
-        str(path), str(out), parameters={"config": str(demo_config)}, kernel_name="python3", progress_bar=False
+        str(path),
+        str(out),
+        parameters={"config": str(demo_config)},
+        kernel_name="python3",
+        progress_bar=False,
     )
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     text = out.read_text()
     assert "Synthetic" in text
@@ -33,7 +44,9 @@ def test_notebook_executes_with_papermill(path: Path, demo_config: Path, tmp_pat
 def demo_run(demo_config: Path, tmp_path_factory: pytest.TempPathFactory):
     from hiworkbook.batch import run_reports
 
-    return run_reports(demo_config, out_dir=tmp_path_factory.mktemp("run"), workers=2, progress=False)
+    return run_reports(
+        demo_config, out_dir=tmp_path_factory.mktemp("run"), workers=2, progress=False
+    )
 
 
 def test_batch_writes_one_report_per_place(demo_run, demo_workspace) -> None:
@@ -42,7 +55,9 @@ def test_batch_writes_one_report_per_place(demo_run, demo_workspace) -> None:
     assert not demo_run.failed, [f.error for f in demo_run.failed]
     for o in demo_run.outcomes:
         html = (demo_run.run_dir / o.report).read_text()
-        assert "<script src=\"http" not in html and not re.search(r"(src|href)=\"(https?:)?//", html)
+        assert '<script src="http' not in html and not re.search(
+            r"(src|href)=\"(https?:)?//", html
+        )
         assert "Synthetic demonstration data" in html
         assert "In [" not in html  # no code cells or prompts
         assert "leaflet" in html.lower()
@@ -53,22 +68,34 @@ def test_batch_writes_one_report_per_place(demo_run, demo_workspace) -> None:
     assert all(len(h) == 64 for h in record["inputs_sha256"].values())
 
 
-def test_batch_reports_numbers_are_reproducible(demo_run, demo_config: Path, tmp_path: Path) -> None:
+def test_batch_reports_numbers_are_reproducible(
+    demo_run, demo_config: Path, tmp_path: Path
+) -> None:
     """A second run gives the same numbers (the footer's run time is the only difference)."""
     from hiworkbook.batch import run_reports
 
     first = demo_run.outcomes[0]
-    again = run_reports(demo_config, out_dir=tmp_path, places=[first.place_code], workers=1, progress=False)
+    again = run_reports(
+        demo_config,
+        out_dir=tmp_path,
+        places=[first.place_code],
+        workers=1,
+        progress=False,
+    )
 
     def numbers(p: Path) -> str:
         text = p.read_text()
         text = re.sub(r"on \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", text)
         return text
 
-    assert numbers(demo_run.run_dir / first.report) == numbers(again.run_dir / again.outcomes[0].report)
+    assert numbers(demo_run.run_dir / first.report) == numbers(
+        again.run_dir / again.outcomes[0].report
+    )
 
 
-def test_batch_stops_before_any_report_when_data_is_bad(demo_config: Path, tmp_path: Path) -> None:
+def test_batch_stops_before_any_report_when_data_is_bad(
+    demo_config: Path, tmp_path: Path
+) -> None:
     import shutil
 
     from hiworkbook.batch import run_reports
@@ -95,4 +122,10 @@ def test_unknown_place_code_suggests(demo_config: Path, tmp_path: Path) -> None:
     from hiworkbook.validate import DataError
 
     with pytest.raises(DataError, match="did you mean 'X06000001'"):
-        run_reports(demo_config, out_dir=tmp_path, places=["X0600001"], workers=1, progress=False)
+        run_reports(
+            demo_config,
+            out_dir=tmp_path,
+            places=["X0600001"],
+            workers=1,
+            progress=False,
+        )

@@ -28,7 +28,11 @@ def test_environment_yml_matches_pyproject() -> None:
     }
     env = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
     entries = re.findall(r"^\s+- (.+)$", env, re.M)
-    listed = {_name(e) for e in entries if not e.endswith(":") and not e.startswith(("python", "pip", "-e"))}
+    listed = {
+        _name(e)
+        for e in entries
+        if not e.endswith(":") and not e.startswith(("python", "pip", "-e"))
+    }
     assert wanted - listed == set(), (
         f"in pyproject.toml but not environment.yml: {wanted - listed}"
     )

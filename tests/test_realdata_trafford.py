@@ -59,7 +59,11 @@ parent = false
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +77,9 @@ def test_trafford_2021_results(trafford21: Path) -> None:
     place = hw.load_place(trafford21, "E08000009")
     assert place.name == "Trafford" and len(place.areas) == 139
     # IoD2025: Trafford has LSOAs in both the most and least deprived national deciles
-    assert place.areas["imd_decile"].min() == 1 and place.areas["imd_decile"].max() == 10
+    assert (
+        place.areas["imd_decile"].min() == 1 and place.areas["imd_decile"].max() == 10
+    )
     # mid-2022 population by sex and single year of age, summed: about 236,000 residents
     assert 230_000 < place.population < 245_000
     res = hw.place_results(place, indicators=["census_bad_health"])
@@ -82,7 +88,9 @@ def test_trafford_2021_results(trafford21: Path) -> None:
     assert 4.0 < area["value"] < 5.5
     assert area["denominator"] > 230_000
     q = res.for_indicator("census_bad_health", "imd_quintile").set_index("category")
-    assert q.loc["Q1 (most deprived)", "value"] > 2 * q.loc["Q5 (least deprived)", "value"]
+    assert (
+        q.loc["Q1 (most deprived)", "value"] > 2 * q.loc["Q5 (least deprived)", "value"]
+    )
     sii = res.sii.set_index("indicator_id").loc["census_bad_health"]
     # worse health in more deprived areas: the SII (least minus most deprived end) is negative and
     # its CI excludes zero
@@ -95,7 +103,12 @@ def test_trafford_2021_report(trafford21: Path, realdata: Path, tmp_path: Path) 
 
     before = _hashes(realdata)
     run = run_reports(
-        trafford21, out_dir=tmp_path, places=["E08000009"], parameters=NOTEBOOK_PARAMS, workers=1, progress=False
+        trafford21,
+        out_dir=tmp_path,
+        places=["E08000009"],
+        parameters=NOTEBOOK_PARAMS,
+        workers=1,
+        progress=False,
     )
     assert not run.failed, run.failed[0].error if run.failed else ""
     html = (tmp_path / run.outcomes[0].report).read_text()
@@ -104,3 +117,89 @@ def test_trafford_2021_report(trafford21: Path, realdata: Path, tmp_path: Path) 
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     assert "Synthetic demonstration data" not in html
     assert _hashes(realdata) == before  # the user's files are never modified
+
+
+def _workbook_2011(folder: Path, r: Path, *, best_fit: bool) -> Path:
+    """The 2011 geography: IoD2019 File 1, LSOA 2011 boundaries, mid-2020 LSOA 2011 population.
+    The Census 2021 counts are LSOA 2021, so they need a best-fit lookup to be used here."""
+    import geopandas as gpd
+
+    (folder / "indicators.toml").write_text(INDICATORS)
+    if best_fit:
+        # a best-fit lookup as ONS builds one: each LSOA 2021 goes to the LSOA 2011 holding its
+        # representative point (ONS uses population-weighted centroids)
+        a11 = gpd.read_file(
+            r / "boundaries_trafford/trafford_lsoa11_generalised.geojson"
+        ).to_crs(27700)
+        a21 = gpd.read_file(
+            r / "boundaries_trafford/trafford_lsoa21_generalised.geojson"
+        ).to_crs(27700)
+        pts = a21.set_geometry(a21.representative_point())
+        j = gpd.sjoin(pts, a11, predicate="within", how="left")
+        j[["area_code_right", "area_code_left"]].set_axis(
+            ["LSOA11CD", "LSOA21CD"], axis=1
+        ).to_csv(folder / "bestfit.csv", index=False)
+    cfg = folder / "workbook.toml"
+    cfg.write_text(
+        f"""
+[workbook]
+name = "Trafford (real open data, 2011 geography)"
+period = "2021"
+[geography]
+vintage = 2011
+place_levels = ["ltla"]
+[files]
+boundaries = "{r}/boundaries_trafford/trafford_lsoa11_generalised.geojson"
+lookup = "{r}/lookups/lookup_lsoa11_sicbl22_icb22_ltla22.csv.gz"
+deprivation = "{r}/iod2019_england_lsoa11/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
+population = {{ path = "{r}/population_lsoa/population20_lsoa11_england_wales.csv.gz", period = "2020" }}
+counts = [{{ path = "{r}/small_area_health_trafford/census2021_general_health_lsoa21_trafford.csv", format = "census", indicator_id = "census_bad_health", numerator_categories = ["Bad health", "Very bad health"], period = "2021" }}]
+indicators = ["builtin", "indicators.toml"]
+{'best_fit_lookup = "bestfit.csv"' if best_fit else ""}
+[comparators]
+parent = false
+"""
+    )
+    return cfg
+
+
+def test_trafford_2011_geography(realdata: Path, tmp_path: Path) -> None:
+    import hiworkbook as hw
+
+    cfg = _workbook_2011(tmp_path, realdata, best_fit=True)
+    place = hw.load_place(cfg, "E08000009")
+    assert place.workspace.area_col == "lsoa11_code" and len(place.areas) == 138
+    # IoD2019 File 1 gives ranks and deciles (no scores); Trafford spans deciles 1 to 10
+    assert (
+        place.areas["imd_decile"].between(1, 10).all()
+        and place.areas["imd_decile"].nunique() == 10
+    )
+    # mid-2020 persons by single year of age, England and Wales file: Trafford ≈ 237,000
+    assert 230_000 < place.population < 245_000
+    res = hw.place_results(place, indicators=["census_bad_health"])
+    area = res.for_indicator("census_bad_health", "area").iloc[0]
+    # converting LSOA 2021 counts to 2011 loses or invents nobody
+    (tmp_path / "lsoa21").mkdir()
+    place21 = hw.load_place(_workbook_2021(tmp_path / "lsoa21", realdata), "E08000009")
+    res21 = hw.place_results(place21, indicators=["census_bad_health"])
+    area21 = res21.for_indicator("census_bad_health", "area").iloc[0]
+    assert (
+        area["numerator"] == area21["numerator"]
+        and area["denominator"] == area21["denominator"]
+    )
+    sii = res.sii.set_index("indicator_id").loc["census_bad_health"]
+    assert sii["sii"] < 0 and sii["upper_ci"] < 0
+
+
+def test_trafford_mixed_vintages_refused_with_names(
+    realdata: Path, tmp_path: Path
+) -> None:
+    import hiworkbook as hw
+    from hiworkbook.validate import DataError
+
+    cfg = _workbook_2011(tmp_path, realdata, best_fit=False)
+    with pytest.raises(DataError) as err:
+        hw.load_place(cfg, "E08000009")
+    msg = str(err.value)
+    assert "census2021_general_health_lsoa21_trafford.csv" in msg
+    assert "LSOA 2021" in msg and "LSOA 2011" in msg

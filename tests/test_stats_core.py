@@ -23,7 +23,9 @@ class TestProportion:
         # x=65, n=100: z^2 = 3.841459; sqrt(3.841459 + 4*65*0.35) = sqrt(94.841459) = 9.738658
         # lower = (130 + 3.841459 - 19.087439) / 207.682918 = 0.552544
         # upper = (130 + 3.841459 + 19.087439) / 207.682918 = 0.736358
-        r = stats.proportion(pd.DataFrame({"x": [65], "n": [100]}), "x", "n", multiplier=100)
+        r = stats.proportion(
+            pd.DataFrame({"x": [65], "n": [100]}), "x", "n", multiplier=100
+        )
         assert r["value"].iloc[0] == pytest.approx(65.0)
         assert r["lower_ci"].iloc[0] == pytest.approx(55.2544, abs=1e-4)
         assert r["upper_ci"].iloc[0] == pytest.approx(73.6358, abs=1e-4)
@@ -54,17 +56,25 @@ class TestProportion:
         r = stats.proportion(
             pd.DataFrame({"x": [65], "n": [100]}), "x", "n", confidence=[0.95, 0.998]
         )
-        assert {"lower_ci_95", "upper_ci_95", "lower_ci_99_8", "upper_ci_99_8"} <= set(r)
+        assert {"lower_ci_95", "upper_ci_95", "lower_ci_99_8", "upper_ci_99_8"} <= set(
+            r
+        )
         assert r["lower_ci_99_8"].iloc[0] == pytest.approx(0.495495, abs=1e-6)
         assert r["upper_ci_99_8"].iloc[0] == pytest.approx(0.778354, abs=1e-6)
         assert r["confidence"].iloc[0] == "95%, 99.8%"
         # percentages accepted as confidence
-        r2 = stats.proportion(pd.DataFrame({"x": [65], "n": [100]}), "x", "n", confidence=99.8)
+        r2 = stats.proportion(
+            pd.DataFrame({"x": [65], "n": [100]}), "x", "n", confidence=99.8
+        )
         assert r2["lower_ci"].iloc[0] == pytest.approx(0.495495, abs=1e-6)
 
     def test_grouped_sums_counts_and_keeps_group_columns_first(self) -> None:
         df = pd.DataFrame(
-            {"area": ["b", "a", "b", "a"], "x": [10, 30, 20, 35], "n": [100, 50, 100, 50]}
+            {
+                "area": ["b", "a", "b", "a"],
+                "x": [10, 30, 20, 35],
+                "n": [100, 50, 100, 50],
+            }
         )
         r = stats.proportion(df, "x", "n", group_by="area", multiplier=100)
         assert list(r.columns[:3]) == ["area", "numerator", "denominator"]
@@ -79,7 +89,9 @@ class TestProportion:
         assert r["value_note"].iloc[0] == "denominator is zero"
 
     def test_bad_inputs_name_column_and_rows(self) -> None:
-        df = pd.DataFrame({"x": [5, -1, 12, np.nan], "n": [10, 10, 10, 10]}, index=[3, 7, 9, 11])
+        df = pd.DataFrame(
+            {"x": [5, -1, 12, np.nan], "n": [10, 10, 10, 10]}, index=[3, 7, 9, 11]
+        )
         with pytest.raises(DataError) as e:
             stats.proportion(df, "x", "n")
         msg = str(e.value)
@@ -128,7 +140,13 @@ class TestRate:
     def test_998_byar(self) -> None:
         # z = 3.090232, x = 100: 100 (1 - 1/900 - z/30)^3 = 71.903692;
         # 101 (1 - 1/909 + z/(3 sqrt 101))^3 = 134.943622
-        r = stats.rate(pd.DataFrame({"x": [100], "n": [100]}), "x", "n", multiplier=100, confidence=0.998)
+        r = stats.rate(
+            pd.DataFrame({"x": [100], "n": [100]}),
+            "x",
+            "n",
+            multiplier=100,
+            confidence=0.998,
+        )
         assert r["lower_ci"].iloc[0] == pytest.approx(71.903692, abs=1e-5)
         assert r["upper_ci"].iloc[0] == pytest.approx(134.943622, abs=1e-5)
 
@@ -140,7 +158,9 @@ class TestRate:
 # ====================================================================== DSR
 def _three_band() -> tuple[pd.DataFrame, pd.Series]:
     std = pd.Series({"A": 1000.0, "B": 2000.0, "C": 1000.0})
-    df = pd.DataFrame({"band": ["A", "B", "C"], "x": [5, 10, 20], "n": [1000, 2000, 500]})
+    df = pd.DataFrame(
+        {"band": ["A", "B", "C"], "x": [5, 10, 20], "n": [1000, 2000, 500]}
+    )
     return df, std
 
 
@@ -171,9 +191,15 @@ class TestDSR:
         df, std = _three_band()
         as_dict = stats.dsr(df, "x", "n", "band", standard=std.to_dict())
         as_frame = stats.dsr(
-            df, "x", "n", "band", standard=pd.DataFrame({"b": std.index, "w": std.values})
+            df,
+            "x",
+            "n",
+            "band",
+            standard=pd.DataFrame({"b": std.index, "w": std.values}),
         )
-        as_col = stats.dsr(df.assign(w=df["band"].map(std)), "x", "n", "band", standard="w")
+        as_col = stats.dsr(
+            df.assign(w=df["band"].map(std)), "x", "n", "band", standard="w"
+        )
         for r in (as_dict, as_frame, as_col):
             assert r["value"].iloc[0] == pytest.approx(1375.0)
 
@@ -198,7 +224,12 @@ class TestDSR:
         # 9 events -> not calculated (PHE: total count < 10); 10 events -> calculated
         std = pd.Series({"A": 1.0, "B": 1.0})
         df = pd.DataFrame(
-            {"g": ["p", "p", "q", "q"], "band": ["A", "B"] * 2, "x": [4, 5, 5, 5], "n": [1000] * 4}
+            {
+                "g": ["p", "p", "q", "q"],
+                "band": ["A", "B"] * 2,
+                "x": [4, 5, 5, 5],
+                "n": [1000] * 4,
+            }
         )
         r = stats.dsr(df, "x", "n", "band", standard=std, group_by="g")
         assert np.isnan(r["value"].iloc[0]) and np.isnan(r["upper_ci"].iloc[0])
@@ -209,7 +240,11 @@ class TestDSR:
     def test_esp2013_default_equals_crude_for_standard_structure(self) -> None:
         # population = ESP weights x 3, events = 1% everywhere -> DSR = crude rate = 1000
         df = pd.DataFrame(
-            {"age_band": stats.ESP2013.index, "x": stats.ESP2013.values * 0.03, "n": stats.ESP2013.values * 3}
+            {
+                "age_band": stats.ESP2013.index,
+                "x": stats.ESP2013.values * 0.03,
+                "n": stats.ESP2013.values * 3,
+            }
         )
         r = stats.dsr(df, "x", "n", "age_band")
         assert r["value"].iloc[0] == pytest.approx(1000.0)
@@ -232,8 +267,13 @@ class TestDSR:
         )
         std = {"A": 1000, "B": 1000}
         r = stats.dsr(
-            df, "people", "n", "band", standard=std,
-            independent_events=False, event_frequency="freq",
+            df,
+            "people",
+            "n",
+            "band",
+            standard=std,
+            independent_events=False,
+            event_frequency="freq",
         )
         assert r["value"].iloc[0] == pytest.approx(1100.0)
         assert r["numerator"].iloc[0] == 22 and r["denominator"].iloc[0] == 2000
@@ -288,7 +328,9 @@ class TestCompare:
 
     def test_vectorised_series_keeps_index(self) -> None:
         v = pd.Series([1.0, 2.0, 3.0], index=[5, 6, 7])
-        out = stats.compare(v, [0, 1.5, np.nan], [2, 2.5, 4], 2.2, polarity="high_is_good")
+        out = stats.compare(
+            v, [0, 1.5, np.nan], [2, 2.5, 4], 2.2, polarity="high_is_good"
+        )
         assert isinstance(out, pd.Series) and list(out.index) == [5, 6, 7]
         assert out.tolist() == ["worse", "similar", "not compared"]
         arr = stats.compare([1, 2], [0, 1.5], [2, 2.5], [3, 1])

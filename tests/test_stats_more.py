@@ -17,7 +17,9 @@ Z95 = 1.959963984540054
 # ====================================================================== ISR / ratio
 def _isr_data() -> tuple[pd.DataFrame, pd.DataFrame]:
     local = pd.DataFrame({"band": ["A", "B"], "x": [10, 20], "n": [1000, 1000]})
-    ref = pd.DataFrame({"band": ["A", "B"], "ref_x": [50, 300], "ref_n": [10_000, 10_000]})
+    ref = pd.DataFrame(
+        {"band": ["A", "B"], "ref_x": [50, 300], "ref_n": [10_000, 10_000]}
+    )
     return local, ref
 
 
@@ -64,12 +66,16 @@ def test_isr_zero_observed_and_unknown_band() -> None:
 def test_mean_t_interval() -> None:
     # 1, 2, 4: mean 7/3, s = sqrt(((4/3)^2 + (1/3)^2 + (5/3)^2) / 2) = sqrt(7/3) = 1.527525
     # t_{0.975, 2} = 4.302653; half-width = 4.302653 * 1.527525 / sqrt(3) = 3.794583
-    r = stats.mean(pd.DataFrame({"g": [1, 1, 1, 2], "v": [1.0, 2, 4, 3]}), "v", group_by="g")
+    r = stats.mean(
+        pd.DataFrame({"g": [1, 1, 1, 2], "v": [1.0, 2, 4, 3]}), "v", group_by="g"
+    )
     assert r["value"].iloc[0] == pytest.approx(7 / 3)
     assert r["stdev"].iloc[0] == pytest.approx(math.sqrt(7 / 3))
     assert r["lower_ci"].iloc[0] == pytest.approx(7 / 3 - 3.794583, abs=1e-5)
     assert r["upper_ci"].iloc[0] == pytest.approx(7 / 3 + 3.794583, abs=1e-5)
-    assert np.isnan(r["lower_ci"].iloc[1]) and "one observation" in r["value_note"].iloc[1]
+    assert (
+        np.isnan(r["lower_ci"].iloc[1]) and "one observation" in r["value_note"].iloc[1]
+    )
 
 
 # ====================================================================== life expectancy
@@ -111,28 +117,48 @@ def test_life_expectancy_phe_example_against_written_out_table() -> None:
     # PHEindicatormethods' phe_life_expectancy example data (persons, 20 bands)
     df = pd.DataFrame({"startage": [0, 1] + list(range(5, 95, 5)), "pops": PHE_POPS,
                        "deaths": PHE_DEATHS})  # fmt: skip
-    r = stats.life_expectancy(df, "deaths", "pops", "startage", confidence=[0.95, 0.998])
+    r = stats.life_expectancy(
+        df, "deaths", "pops", "startage", confidence=[0.95, 0.998]
+    )
     e, se = _chiang_reference(PHE_DEATHS, PHE_POPS)
     assert r["startage"].tolist() == list(stats.LIFE_TABLE_BANDS)
     assert r["value"].tolist() == pytest.approx(e, rel=1e-10)
-    assert r["lower_ci_95"].tolist() == pytest.approx([x - Z95 * s for x, s in zip(e, se, strict=True)], rel=1e-10)
+    assert r["lower_ci_95"].tolist() == pytest.approx(
+        [x - Z95 * s for x, s in zip(e, se, strict=True)], rel=1e-10
+    )
     z998 = 3.090232306167813
-    assert r["upper_ci_99_8"].tolist() == pytest.approx([x + z998 * s for x, s in zip(e, se, strict=True)], rel=1e-10)
+    assert r["upper_ci_99_8"].tolist() == pytest.approx(
+        [x + z998 * s for x, s in zip(e, se, strict=True)], rel=1e-10
+    )
     # LE at birth about 80.17 years; numerator/denominator are deaths/population at ages >= start
     assert r["value"].iloc[0] == pytest.approx(80.1696, abs=1e-4)
-    assert r["numerator"].iloc[0] == sum(PHE_DEATHS) and r["denominator"].iloc[-1] == 11936
+    assert (
+        r["numerator"].iloc[0] == sum(PHE_DEATHS) and r["denominator"].iloc[-1] == 11936
+    )
 
 
 def test_life_expectancy_rules_and_groups() -> None:
-    base = pd.DataFrame({"age": list(stats.LIFE_TABLE_BANDS), "pops": PHE_POPS, "deaths": PHE_DEATHS})
-    small = base.assign(pops=[250] * 20, deaths=[1] * 20, area="small")  # total 5000 <= 5000
+    base = pd.DataFrame(
+        {"age": list(stats.LIFE_TABLE_BANDS), "pops": PHE_POPS, "deaths": PHE_DEATHS}
+    )
+    small = base.assign(
+        pops=[250] * 20, deaths=[1] * 20, area="small"
+    )  # total 5000 <= 5000
     over = base.assign(area="over")
     over.loc[5, "deaths"] = over.loc[5, "pops"] + 1
     ok = base.assign(area="ok")
     none90 = base.assign(area="none90")
     none90.loc[19, "deaths"] = 0
-    wide = base.assign(pops=[400] * 20, deaths=[0] * 19 + [1], area="wide")  # total 8000
-    r = stats.life_expectancy(pd.concat([small, over, ok, none90, wide]), "deaths", "pops", "age", group_by="area")
+    wide = base.assign(
+        pops=[400] * 20, deaths=[0] * 19 + [1], area="wide"
+    )  # total 8000
+    r = stats.life_expectancy(
+        pd.concat([small, over, ok, none90, wide]),
+        "deaths",
+        "pops",
+        "age",
+        group_by="area",
+    )
     first = r.groupby("area").first()
     assert "5,000 or fewer" in first.loc["small", "value_note"]
     assert "more deaths than population" in first.loc["over", "value_note"]
@@ -148,13 +174,25 @@ def test_life_expectancy_rules_and_groups() -> None:
 
 
 def test_life_expectancy_bad_inputs() -> None:
-    df = pd.DataFrame({"age": list(stats.LIFE_TABLE_BANDS), "pops": PHE_POPS, "deaths": PHE_DEATHS})
+    df = pd.DataFrame(
+        {"age": list(stats.LIFE_TABLE_BANDS), "pops": PHE_POPS, "deaths": PHE_DEATHS}
+    )
     with pytest.raises(DataError, match="age bands are missing.*'90\\+'"):
         stats.life_expectancy(df.iloc[:19], "deaths", "pops", "age")
     with pytest.raises(DataError, match="column 'deaths'.*negative.*row with index 3"):
-        stats.life_expectancy(df.assign(deaths=[-1 if i == 3 else d for i, d in enumerate(PHE_DEATHS)]), "deaths", "pops", "age")
+        stats.life_expectancy(
+            df.assign(deaths=[-1 if i == 3 else d for i, d in enumerate(PHE_DEATHS)]),
+            "deaths",
+            "pops",
+            "age",
+        )
     with pytest.raises(DataError, match="'85-90'"):
-        stats.life_expectancy(df.assign(age=[*stats.LIFE_TABLE_BANDS[:18], "85-90", "90+"]), "deaths", "pops", "age")
+        stats.life_expectancy(
+            df.assign(age=[*stats.LIFE_TABLE_BANDS[:18], "85-90", "90+"]),
+            "deaths",
+            "pops",
+            "age",
+        )
 
 
 # ====================================================================== funnel
@@ -173,7 +211,9 @@ def test_funnel_proportion_limits_and_significance() -> None:
 def test_funnel_rate_and_ratio() -> None:
     # rate target 20 per 1000 at n = 1000 -> E = 20: exact Poisson 95% limits of 20 events
     # chi2_{0.025}(40)/2 = 12.21652, chi2_{0.975}(42)/2 = 30.88838 -> per 1000 as is
-    c = stats.funnel_curve(20, [1000], statistic="rate", multiplier=1000, confidence=0.95)
+    c = stats.funnel_curve(
+        20, [1000], statistic="rate", multiplier=1000, confidence=0.95
+    )
     assert c["lower_limit_95"].iloc[0] == pytest.approx(12.21652, abs=1e-4)
     assert c["upper_limit_95"].iloc[0] == pytest.approx(30.88838, abs=1e-4)
     # ratio: observed 30, expected 20 -> ratio 1.5 against limits 0.6108 .. 1.5444: within

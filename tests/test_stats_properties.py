@@ -29,9 +29,15 @@ def _ok(r: pd.DataFrame) -> pd.DataFrame:
 @FAST
 @given(counts(), st.sampled_from([1, 100]))
 def test_proportion_ci_contains_value_widens_and_in_range(df, mult) -> None:
-    r = _ok(stats.proportion(df, "x", "n", group_by="g", multiplier=mult, confidence=[0.95, 0.998]))
+    r = _ok(
+        stats.proportion(
+            df, "x", "n", group_by="g", multiplier=mult, confidence=[0.95, 0.998]
+        )
+    )
     eps = 1e-9 * mult
-    assert (r["lower_ci_95"] <= r["value"] + eps).all() and (r["value"] <= r["upper_ci_95"] + eps).all()
+    assert (r["lower_ci_95"] <= r["value"] + eps).all() and (
+        r["value"] <= r["upper_ci_95"] + eps
+    ).all()
     assert (r["lower_ci_99_8"] <= r["lower_ci_95"] + eps).all()
     assert (r["upper_ci_99_8"] >= r["upper_ci_95"] - eps).all()
     assert (r["lower_ci_99_8"] >= 0).all() and (r["upper_ci_99_8"] <= mult).all()
@@ -41,7 +47,9 @@ def test_proportion_ci_contains_value_widens_and_in_range(df, mult) -> None:
 @given(counts())
 def test_rate_ci_contains_value_and_widens(df) -> None:
     r = _ok(stats.rate(df, "x", "n", group_by="g", confidence=[0.95, 0.998]))
-    assert (r["lower_ci_95"] <= r["value"] + 1e-9).all() and (r["value"] <= r["upper_ci_95"]).all()
+    assert (r["lower_ci_95"] <= r["value"] + 1e-9).all() and (
+        r["value"] <= r["upper_ci_95"]
+    ).all()
     assert (r["lower_ci_99_8"] <= r["lower_ci_95"] + 1e-9).all()
     assert (r["upper_ci_99_8"] >= r["upper_ci_95"]).all()
 
@@ -78,16 +86,28 @@ def test_dsr_equals_crude_rate_for_standard_age_structure(scale, r, noise) -> No
 
 
 @FAST
-@given(st.lists(st.tuples(st.integers(0, 300), st.integers(1, 5000)), min_size=6, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 300), st.integers(1, 5000)), min_size=6, max_size=6
+    )
+)
 def test_dsr_grouped_equals_separate(rows) -> None:
     std = {"a": 1.0, "b": 2.0, "c": 3.0}
     df = pd.DataFrame(
-        {"g": ["p"] * 3 + ["q"] * 3, "band": ["a", "b", "c"] * 2,
-         "x": [x for x, _ in rows], "n": [n for _, n in rows]}  # fmt: skip
+        {
+            "g": ["p"] * 3 + ["q"] * 3,
+            "band": ["a", "b", "c"] * 2,
+            "x": [x for x, _ in rows],
+            "n": [n for _, n in rows],
+        }  # fmt: skip
     )
-    together = stats.dsr(df, "x", "n", "band", standard=std, group_by="g", confidence=[0.95, 0.998])
+    together = stats.dsr(
+        df, "x", "n", "band", standard=std, group_by="g", confidence=[0.95, 0.998]
+    )
     for g in ("p", "q"):
-        alone = stats.dsr(df[df["g"] == g], "x", "n", "band", standard=std, confidence=[0.95, 0.998])
+        alone = stats.dsr(
+            df[df["g"] == g], "x", "n", "band", standard=std, confidence=[0.95, 0.998]
+        )
         row = together[together["g"] == g]
         for col in ("value", "lower_ci_95", "upper_ci_99_8"):
             a, b = row[col].iloc[0], alone[col].iloc[0]
@@ -104,7 +124,9 @@ def test_dsr_grouped_equals_separate(rows) -> None:
 )
 def test_sii_invariant_to_row_order(values, pops, rnd) -> None:
     v = np.asarray(values)
-    d = pd.DataFrame({"q": range(1, 6), "value": v, "lo": v * 0.9, "hi": v * 1.1, "pop": pops})
+    d = pd.DataFrame(
+        {"q": range(1, 6), "value": v, "lo": v * 0.9, "hi": v * 1.1, "pop": pops}
+    )
     idx = list(d.index)
     rnd.shuffle(idx)
     kw = dict(value_type=1, rii=True, reps=2000, seed=11)

@@ -130,11 +130,12 @@ def load_counts(
     if format == "census" or "numerator_categories" in options:
         from hiworkbook.io.census import load_census
 
-        return load_census(
+        census = load_census(
             path,
             log=log,
             label=label,
-            vintage=vintage,
+            # with a best-fit lookup the table is read in its own vintage, then converted
+            vintage=None if best_fit_lookup is not None else vintage,
             indicator_id=indicator_id,
             period=period,
             sheet=sheet,
@@ -143,6 +144,25 @@ def load_counts(
             columns=columns,
             **options,
         )
+        found = census.attrs.get("vintage") if census is not None else None
+        if (
+            census is None
+            or best_fit_lookup is None
+            or not vintage
+            or found in (None, vintage)
+        ):
+            return census
+        converted = convert_vintage(
+            census,
+            best_fit_lookup,
+            log=log,
+            from_vintage=int(found),
+            to_vintage=int(vintage),
+            label=label_for(path, label),
+        )
+        if converted is not None:
+            converted.attrs["vintage"] = int(vintage)
+        return converted
     label = label_for(path, label)
     if format not in (None, "counts"):
         log.error(f"format = '{format}' is not 'counts' or 'census'.", file=label)

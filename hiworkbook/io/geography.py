@@ -287,9 +287,10 @@ def check_codes_match(
         Also report boundary areas that have no data (an error: e.g. areas without a deprivation
         decile). Counts files, which need not cover every area, pass False.
     extra : {"warning", "error", "ignore"}, default "warning"
-        How to record data codes that are not in the boundaries when the data otherwise covers
-        them (a national deprivation or population file read for one place is fine). When nothing
-        matches, or the cause is a vintage or code-format mismatch, it is always an error.
+        How to record data codes that are not in the boundaries when nothing points to a mistake.
+        A data file covering every boundary area and more (a national file read for one place) is
+        never reported unless ``extra="error"``. When nothing matches, or the cause is a vintage or
+        code-format mismatch, it is always an error.
 
     Returns
     -------
@@ -332,7 +333,9 @@ def check_codes_match(
                 file=data_file,
                 fix=fix or "Check that both files describe the same areas.",
             )
-        elif extra == "warning":
+        elif (
+            extra == "warning" and not_in_d
+        ):  # a superset (national file, one place) is normal
             log.warning(
                 msg + " Their rows are not used.",
                 file=data_file,

@@ -97,9 +97,7 @@ def index_desc(labels: Iterable[object], limit: int = 8) -> str:
     return f"rows with index {format_values(labels, limit)}"
 
 
-def fail(
-    message: str, column: str | None = None, fix: str | None = None, context=None
-):
+def fail(message: str, column: str | None = None, fix: str | None = None, context=None):
     """Raise a one-problem DataError."""
     log = ProblemLog()
     log.error(message, column=column, fix=fix)
@@ -256,7 +254,9 @@ def build_result(
         out = pd.DataFrame(index=range(len(value_note)))
     for k, v in columns.items():
         out[k] = v
-    for (lo_name, hi_name), lo, hi in zip(ci_names(levels), lowers, uppers, strict=True):
+    for (lo_name, hi_name), lo, hi in zip(
+        ci_names(levels), lowers, uppers, strict=True
+    ):
         out[lo_name] = lo
         out[hi_name] = hi
     out["confidence"] = confidence_label(levels)

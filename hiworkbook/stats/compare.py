@@ -54,7 +54,9 @@ def compare(
         Series argument) when any argument is a Series, else an array.
     """
     if polarity not in _WORDS:
-        raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}, not {polarity!r}")
+        raise ValueError(
+            f"polarity must be one of {', '.join(POLARITIES)}, not {polarity!r}"
+        )
     args = (value, lower_ci, upper_ci, comparator)
     index = next((a.index for a in args if isinstance(a, pd.Series)), None)
     scalar = all(np.ndim(a) == 0 for a in args)

@@ -63,7 +63,9 @@ def resolve_standard(standard: StandardLike) -> pd.Series:
     elif isinstance(standard, Mapping):
         s = pd.Series({str(k): v for k, v in standard.items()})
     else:
-        raise TypeError(f"standard must be a Series, dict or DataFrame, not {type(standard)}")
+        raise TypeError(
+            f"standard must be a Series, dict or DataFrame, not {type(standard)}"
+        )
     s = pd.to_numeric(s, errors="coerce").astype(float)
     if s.index.has_duplicates:
         raise ValueError(
@@ -163,7 +165,9 @@ def dsr(
     )
     bands_col = data[age_band]
     chk.rows(
-        bands_col.isna().to_numpy(), "age band is missing", age_band,
+        bands_col.isna().to_numpy(),
+        "age band is missing",
+        age_band,
         fix="Give every row an age band.",
     )
     chk.raise_if()
@@ -257,8 +261,12 @@ def dsr(
     lowers, uppers = [], []
     for c in levels:
         lo, hi = poisson_limits(total, c, exact_below=0)  # Byar's, as PHE
-        lowers.append(np.where(small, np.nan, (value + se_per_event * (lo - total)) * multiplier))
-        uppers.append(np.where(small, np.nan, (value + se_per_event * (hi - total)) * multiplier))
+        lowers.append(
+            np.where(small, np.nan, (value + se_per_event * (lo - total)) * multiplier)
+        )
+        uppers.append(
+            np.where(small, np.nan, (value + se_per_event * (hi - total)) * multiplier)
+        )
     notes = join_notes(
         note_where(small, f"total count is less than {min_count}"),
         note_where(

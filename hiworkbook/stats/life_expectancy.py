@@ -110,7 +110,9 @@ def life_expectancy(
     B = len(LIFE_TABLE_BANDS)
     slot = g.codes * B + pos
     cnt = np.bincount(slot, minlength=g.n * B)
-    chk.rows(cnt[slot] > 1, "the same group and age band appear more than once", age_band)
+    chk.rows(
+        cnt[slot] > 1, "the same group and age band appear more than once", age_band
+    )
     missing = cnt.reshape(g.n, B) == 0
     if missing.any():
         bad_groups = np.flatnonzero(missing.any(axis=1))
@@ -121,10 +123,15 @@ def life_expectancy(
                 if group_by
                 else "the data"
             )
-            ex.append(f"{key} lacks {format_values(np.array(LIFE_TABLE_BANDS)[missing[gi]])}")
+            ex.append(
+                f"{key} lacks {format_values(np.array(LIFE_TABLE_BANDS)[missing[gi]])}"
+            )
         more = len(bad_groups) - len(ex)
         chk.log.error(
-            "age bands are missing: " + "; ".join(ex) + (f" and {more} more groups" if more > 0 else "") + ".",
+            "age bands are missing: "
+            + "; ".join(ex)
+            + (f" and {more} more groups" if more > 0 else "")
+            + ".",
             column=age_band,
             fix="Life expectancy needs all 20 bands; add rows with zero deaths where there were none.",
         )
@@ -167,7 +174,11 @@ def life_expectancy(
         spi[:, -1] = 4 / (Ds[:, -1] * M[:, -1] ** 2)
         e_next = np.concatenate([e[:, 1:], np.zeros((g.n, 1))], axis=1)
         W = np.empty((g.n, B))
-        W[:, :-1] = spi[:, :-1] * lx[:, :-1] ** 2 * ((1 - a[:-1]) * n[:, :-1] + e_next[:, :-1]) ** 2
+        W[:, :-1] = (
+            spi[:, :-1]
+            * lx[:, :-1] ** 2
+            * ((1 - a[:-1]) * n[:, :-1] + e_next[:, :-1]) ** 2
+        )
         W[:, -1] = (lx[:, -1] / 2) ** 2 * spi[:, -1]
         ST = np.cumsum(W[:, ::-1], axis=1)[:, ::-1]
         se = np.sqrt(ST / lx**2)
@@ -195,13 +206,18 @@ def life_expectancy(
         note_where(bad_pop, "an age band has a population of zero or less"),
         note_where(over, "an age band has more deaths than population"),
         note_where(small, f"total population is {min_population:,.0f} or fewer"),
-        note_where(no_old & ~bad_pop, "no deaths at ages 90+: the life table cannot be closed"),
+        note_where(
+            no_old & ~bad_pop, "no deaths at ages 90+: the life table cannot be closed"
+        ),
     )
     notes = join_notes(
         np.repeat(group_note, B),
         note_where(
-            ~skip_rows & wide.ravel(), "95% confidence interval wider than 20 years: value withheld"
+            ~skip_rows & wide.ravel(),
+            "95% confidence interval wider than 20 years: value withheld",
         ),
     )
-    out["value_note"] = pd.Series([x if x else None for x in notes], index=out.index, dtype=object)
+    out["value_note"] = pd.Series(
+        [x if x else None for x in notes], index=out.index, dtype=object
+    )
     return out

@@ -71,7 +71,12 @@ def mean(
         uppers.append(m + t * se)
     return build_result(
         g.keys,
-        {"value_sum": total, "value_count": cnt, "stdev": np.where(one, np.nan, sd), "value": m},
+        {
+            "value_sum": total,
+            "value_count": cnt,
+            "stdev": np.where(one, np.nan, sd),
+            "value": m,
+        },
         levels,
         lowers,
         uppers,

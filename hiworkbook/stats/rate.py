@@ -63,7 +63,7 @@ def rate(
     >>> df = pd.DataFrame({"x": [100], "n": [50_000]})
     >>> rate(df, "x", "n")[["value", "lower_ci", "upper_ci"]].round(2)
        value  lower_ci  upper_ci
-    0  200.0    162.73    243.29
+    0  200.0    162.72    243.26
     """
     levels = confidence_levels(confidence)
     group_by = as_list(group_by)
