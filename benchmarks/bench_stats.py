@@ -4,16 +4,15 @@ Run: ``.venv/bin/python benchmarks/bench_stats.py`` (or ``make bench``). Prints,
 the vectorised time, the time of a straightforward per-group loop over the same data in the same
 run, and their ratio. Figures are recorded in docs/benchmarks.md.
 
-The data are generated here with ``numpy.random.default_rng(seed)`` (plausible ESP-banded
-populations and Poisson deaths for 33,755 small areas grouped into 300 places) so the benchmark
-does not depend on the demo generator.
+The data come from the demo generator scaled to England (``hiworkbook.demo.generate_england``:
+33,755 small areas in 300 places, populations by sex and age, deaths and other counts with
+deprivation gradients).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -21,60 +20,66 @@ import numpy as np
 import pandas as pd
 import scipy
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hiworkbook import stats  # noqa: E402
-from hiworkbook.inequality import sii  # noqa: E402
+from hiworkbook import stats
+from hiworkbook.demo import generate_england
+from hiworkbook.inequality import sii
 
 N_AREAS = 33_755
 N_PLACES = 300
-# rough England age profile (share of population by ESP band) and death rates per person-year
-AGE_SHARE = np.array([5.5, 6.0, 6.2, 5.8, 5.9, 6.4, 6.8, 7.0, 6.7, 6.4, 6.6, 6.9, 6.6,
-                      5.7, 5.0, 4.8, 3.5, 2.5, 1.6, 0.9])  # fmt: skip
-LE_BANDS = list(stats.LIFE_TABLE_BANDS)
-DEATH_RATE = np.array([0.0038, 0.00012, 0.00008, 0.0001, 0.00025, 0.0004, 0.0005, 0.0007,
-                       0.001, 0.0015, 0.0023, 0.0035, 0.0055, 0.0085, 0.013, 0.021, 0.035,
-                       0.06, 0.105, 0.2])  # fmt: skip
 
 
-def synthetic_england(seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Small areas × 20 life-table bands: deaths and population, with place and quintile."""
-    rng = np.random.default_rng(seed)
-    area_pop = rng.normal(1700, 300, N_AREAS).clip(1000, 3500)
-    dep = rng.normal(0, 1, N_AREAS)
-    place = np.sort(rng.integers(0, N_PLACES, N_AREAS))
-    share = AGE_SHARE / AGE_SHARE.sum()
-    shares = rng.dirichlet(share * 200, N_AREAS)
-    pop = rng.poisson(area_pop[:, None] * shares)
-    risk = np.exp(0.25 * dep)[:, None] * DEATH_RATE
-    deaths = rng.poisson(pop * risk)
-    deaths = np.minimum(deaths, pop)
-    codes = np.char.add("X01", np.char.zfill(np.arange(1, N_AREAS + 1).astype(str), 6))
-    le = pd.DataFrame(
+def synthetic_england(
+    seed: int = 2024,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The demo generator scaled to England (``hiworkbook.demo.generate_england``), reshaped:
+    small areas × 19 ESP bands (DSR), × 20 life-table bands (life expectancy), and one row per
+    area (crude rates of deaths, hypertension detection as a proportion), with place and quintile.
+    """
+    eng = generate_england(N_AREAS, seed=seed)
+    dep = eng["deprivation"]
+    place_codes = {c: i for i, c in enumerate(sorted(dep["ltla_code"].unique()))}
+    areas = pd.DataFrame(
         {
-            "area": np.repeat(codes, 20),
-            "place": np.repeat(place, 20),
-            "age_band": np.tile(LE_BANDS, N_AREAS),
-            "deaths": deaths.ravel(),
-            "population": pop.ravel(),
+            "area": dep["lsoa21_code"].astype(str),
+            "place": dep["ltla_code"].map(place_codes).astype(int),
+            "quintile": ((dep["imd_decile"].astype(int) + 1) // 2),
         }
     )
+    c = eng["counts"]
+    deaths = c[c["indicator_id"] == "life_expectancy"]
+    le = (
+        deaths.groupby(["lsoa21_code", "age_band"], observed=True, as_index=False)[
+            ["numerator", "denominator"]
+        ]
+        .sum()
+        .rename(
+            columns={
+                "lsoa21_code": "area",
+                "numerator": "deaths",
+                "denominator": "population",
+            }
+        )
+    )
+    le["area"] = le["area"].astype(str)
+    le["age_band"] = le["age_band"].astype(str)
+    le = le.merge(areas, on="area")
     # ESP bands for the DSR: merge 0 and 1-4 into 0-4
     esp = le.assign(age_band=le["age_band"].replace({"0": "0-4", "1-4": "0-4"}))
     esp = esp.groupby(["area", "age_band"], as_index=False, sort=False)[
         ["deaths", "population"]
     ].sum()
-    areas = pd.DataFrame(
-        {
-            "area": codes,
-            "place": place,
-            "quintile": pd.qcut(-dep, 5, labels=False) + 1,
-            "x": deaths.sum(axis=1),
-            "n": pop.sum(axis=1),
-        }
+    totals = le.groupby("area", sort=False)[["deaths", "population"]].sum()
+    hyp = c[
+        (c["indicator_id"] == "hypertension_detection") & (c["ethnic_group"] == "all")
+    ]
+    hyp = hyp.assign(area=hyp["lsoa21_code"].astype(str)).set_index("area")
+    areas = areas.assign(
+        x=areas["area"].map(totals["deaths"]),
+        n=areas["area"].map(totals["population"]),
+        y=areas["area"].map(hyp["numerator"]).astype(int),
+        yn=areas["area"].map(hyp["denominator"]).astype(int),
     )
-    areas["y"] = rng.binomial(areas["n"], 0.2)
-    return esp, le.assign(quintile=np.repeat(areas["quintile"].to_numpy(), 20)), areas
+    return esp, le, areas
 
 
 def timed(fn, repeat: int = 3) -> float:
@@ -167,14 +172,15 @@ def main() -> None:
     report(f"DSR, {N_AREAS:,} areas × 19 bands", fast, slow)
 
     # proportions and rates, all areas
-    for name, fn, x in (
-        ("proportion", stats.proportion, "y"),
-        ("rate", stats.rate, "x"),
+    for name, fn, x, n in (
+        ("proportion", stats.proportion, "y", "yn"),
+        ("rate", stats.rate, "x", "n"),
     ):
-        fast = timed(lambda fn=fn, x=x: fn(areas, x, "n", group_by="area"))
+        fast = timed(lambda fn=fn, x=x, n=n: fn(areas, x, n, group_by="area"))
         sample = areas if args.full_loops else areas.iloc[:3000]
         slow = timed(
-            lambda fn=fn, x=x, s=sample: loop_calls(fn, s, "area", x=x, n="n"), repeat=1
+            lambda fn=fn, x=x, n=n, s=sample: loop_calls(fn, s, "area", x=x, n=n),
+            repeat=1,
         )
         slow *= len(areas) / len(sample)
         report(f"{name}, {N_AREAS:,} areas", fast, slow)

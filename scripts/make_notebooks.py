@@ -12,17 +12,17 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 
 PARAMETERS = """\
-config: str = ""  # path to workbook.toml; empty for the synthetic demo region (generated if missing)
-place_code: str = ""  # code of the place (LTLA, ICB ...); empty for the first place in the workbook
-period: str = ""  # period to report, such as 2024; empty for the workbook's default period
-comparator: str = ""  # name or code of the comparator; empty for England if configured, else the parent area
-indicators: list = []  # indicator ids to report; empty for every indicator with counts in the period
+config: str = ""  # workbook.toml; empty for the synthetic demo region
+place_code: str = ""  # place code (LTLA, ICB ...); empty for the first place
+period: str = ""  # period to report, such as 2024; empty for the workbook's default
+comparator: str = ""  # comparator name or code; empty for England, else the parent
+indicators: list = []  # indicator ids to report; empty for all with counts
 map_indicator: str = "hypertension_detection"  # indicator mapped by small area
 chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
-gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # indicators whose deprivation gap the headline describes
-ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # indicators shown by ethnic group
+gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the headline
+ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
 confidence: float = 0.95  # confidence level of intervals and significance tests
-seed: int = 1  # seed of the slope-index-of-inequality simulation (same seed, same numbers)
+seed: int = 1  # seed of the SII simulation (same seed, same numbers)
 """
 
 cells = [
