@@ -43,6 +43,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_stats.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"

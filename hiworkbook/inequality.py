@@ -395,9 +395,12 @@ def sii(
     else:
         z = z_value(ci_level)
         T = _transform(V, sim_type, scale)
-        S = (_transform(HI, sim_type, scale) - _transform(LO, sim_type, scale)) / (
-            2 * z
-        )
+        # a limit at 0 (or at the multiplier, for a proportion) has no log/logit: that group's
+        # CI is not simulated (value_note says so), without a numpy warning
+        with np.errstate(invalid="ignore"):
+            S = (_transform(HI, sim_type, scale) - _transform(LO, sim_type, scale)) / (
+                2 * z
+            )
         finite = np.isfinite(T) & np.isfinite(S)
         sim_ok = enough & np.all(finite | ~M, axis=1)
         T = np.where(M & finite, T, 0.0)

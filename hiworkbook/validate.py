@@ -86,6 +86,10 @@ class DataError(Exception):
         self.context = context
         super().__init__(self._render())
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython/Jupyter shows for this error: the list of problems, not a traceback."""
+        return [f"DataError: {self}"]
+
     def _render(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"]
         warnings = [p for p in self.problems if p.severity == "warning"]

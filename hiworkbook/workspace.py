@@ -288,6 +288,7 @@ def load_place(
     place_code: str | None = None,
     *,
     period: str | None = None,
+    indicators: list[str] | tuple[str, ...] = (),
 ) -> Place:
     """Load and validate a workbook and return one place: the one validation call of a notebook.
 
@@ -301,6 +302,8 @@ def load_place(
         place of the first configured level.
     period : str, optional
         The period to report; default the config's period, else the latest with counts.
+    indicators : list of str, optional
+        Indicator ids the notebook's parameters name; each must be defined in the workbook.
 
     Raises
     ------
@@ -312,13 +315,20 @@ def load_place(
 
         config = generate_demo(paths.demo_dir())
     ws = Workspace.from_config(config)
+    log = ProblemLog()
     if period and str(period) not in ws.periods:
-        log = ProblemLog()
         log.error(
             f"The period '{period}' has no counts{did_you_mean(str(period), ws.periods)}.",
             fix=f"Periods with counts: {', '.join(ws.periods)}.",
         )
-        raise DataError(log.problems)
+    for ind in dict.fromkeys(indicators):
+        if ind and ind not in ws.indicators:
+            log.error(
+                f"The parameter names an indicator '{ind}' that is not defined"
+                f"{did_you_mean(ind, ws.indicators)}.",
+                fix=f"Defined indicators: {format_values(list(ws.indicators), 12)}.",
+            )
+    log.raise_if_errors("the notebook's parameters")
     if not place_code:
         places = ws.places()
         if places.empty:

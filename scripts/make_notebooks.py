@@ -35,7 +35,12 @@ cells = [
         "<!-- Validate everything before any work: one DataError lists every problem. -->"
     ),
     new_code_cell(
-        "place = hw.load_place(config, place_code, period=period)\n"
+        "place = hw.load_place(\n"
+        "    config,\n"
+        "    place_code,\n"
+        "    period=period,\n"
+        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators],\n"
+        ")\n"
         "results = hw.place_results(\n"
         "    place,\n"
         "    period=period or None,\n"

@@ -1,0 +1,124 @@
+"""The result table, its views and the narrative, on the demo region: numbers the report shows
+must follow from the table, and no sentence may claim what the confidence intervals do not."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hiworkbook as hw
+from hiworkbook.results import QUINTILE_LABELS, RESULT_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def results(demo_workspace):
+    return hw.place_results(demo_workspace.place("X06000001"))
+
+
+def test_table_shape(results) -> None:
+    t = results.table
+    assert list(t.columns) == RESULT_COLUMNS
+    assert set(t["breakdown"]) == {"area", "comparator", "imd_quintile", "ethnic_group", "small_area"}
+    assert set(results.indicators) == set(t["indicator_id"]) and len(results.indicators) == 8
+    # life expectancy is reported by sex, everything else once
+    area = t[t["breakdown"] == "area"]
+    assert sorted(area.loc[area["indicator_id"] == "life_expectancy", "sex"]) == ["female", "male"]
+    assert (area.groupby("indicator_id").size().drop("life_expectancy") == 1).all()
+
+
+def test_comparisons_follow_the_intervals(results) -> None:
+    t = results.table.dropna(subset=["value", "lower_ci", "upper_ci", "comparator_value"])
+    above = t["lower_ci"] > t["comparator_value"]
+    below = t["upper_ci"] < t["comparator_value"]
+    similar = ~above & ~below
+    assert (t.loc[similar, "comparison"] == "similar").all()
+    hi_good = t["polarity"] == "high_is_good"
+    lo_good = t["polarity"] == "low_is_good"
+    assert (t.loc[above & hi_good, "comparison"] == "better").all()
+    assert (t.loc[above & lo_good, "comparison"] == "worse").all()
+    assert (t.loc[below & lo_good, "comparison"] == "better").all()
+    # the primary comparator is England and is not compared with itself
+    eng = results.table[results.table["area_code"] == "X92000001"]
+    assert len(eng) and (eng["comparison"] == "not compared").all()
+    assert results.primary_comparator == "England (synthetic)"
+
+
+def test_values_are_recomputable_from_counts(results) -> None:
+    """The place's proportion is Wilson on its own summed counts (independent arithmetic)."""
+    row = results.for_indicator("hypertension_detection").iloc[0]
+    x, n = row["numerator"], row["denominator"]
+    z = 1.959963984540054
+    p = x / n
+    centre = (2 * x + z**2) / (2 * (n + z**2))
+    half = z * np.sqrt(z**2 + 4 * x * (1 - p)) / (2 * (n + z**2))
+    assert row["value"] == pytest.approx(100 * p)
+    assert row["lower_ci"] == pytest.approx(100 * (centre - half))
+    assert row["upper_ci"] == pytest.approx(100 * (centre + half))
+
+
+def test_gradient_and_sii_direction(results) -> None:
+    q = results.for_indicator("mortality_u75", "imd_quintile").set_index("category")["value"]
+    assert q[QUINTILE_LABELS[1]] > q.dropna().iloc[-1]
+    s = results.sii.set_index("indicator_id").loc["mortality_u75"]
+    # higher mortality at the most deprived end: SII (least − most deprived end) is negative
+    assert s["sii"] < 0 and s["upper_ci"] < 0
+
+
+def test_small_numbers_are_suppressed_everywhere(results) -> None:
+    t = results.table
+    shown = t[(t["breakdown"] != "comparator") & t["numerator"].notna()]
+    assert not ((shown["numerator"] >= 1) & (shown["numerator"] < 5)).any()
+    assert t["is_suppressed"].any()
+    sup = t[t["is_suppressed"]]
+    assert sup["value"].isna().all() and (sup["comparison"] == "not compared").all()
+
+
+def test_headline_claims_only_what_the_table_supports(results) -> None:
+    html = hw.narrative.headline(results).html
+    text = re.sub(r"<[^>]+>", "", html)
+    worse = results.summary().query("comparison == 'worse'")
+    m = re.search(r"significantly worse\s+on (\d+) of (\d+) indicators", text)
+    assert m and int(m.group(1)) == len(worse) and int(m.group(2)) == len(results.summary())
+    for name in worse["indicator_name"]:
+        assert name[1:].lower() in text.lower()
+    dep = results.deprivation
+    q1 = int(dep.loc[dep["imd_quintile"] == 1, "population"].iloc[0])
+    assert f"{q1:,} of them" in text
+    assert "Synthetic data" in text
+
+
+def test_user_text_is_escaped(demo_workspace) -> None:
+    import copy
+
+    ws = copy.copy(demo_workspace)
+    ws.areas = demo_workspace.areas.copy()
+    evil = "<script>alert('x')</script> & Co"
+    ws.areas.loc[ws.areas["ltla_code"] == "X06000003", "ltla_name"] = evil
+    res = hw.place_results(ws.place("X06000003"), indicators=["hypertension_detection", "mortality_u75"])
+    for html in (
+        hw.narrative.headline(res).html,
+        hw.narrative.title(res).html,
+        hw.tables.indicator_table(res).html,
+        hw.narrative.deprivation_summary(res).html,
+        hw.charts.quintile_chart(res, "mortality_u75")._repr_html_(),
+    ):
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html or "&#" in html
+
+
+def test_unknown_parameters_are_listed(demo_config) -> None:
+    with pytest.raises(hw.DataError) as err:
+        hw.load_place(demo_config, "X06000001", period="2031", indicators=["mortality_u57", "copd_admissions"])
+    msg = str(err.value)
+    assert "period '2031'" in msg and "mortality_u57" in msg and "did you mean 'mortality_u75'" in msg
+    assert err.value._render_traceback_()[0].startswith("DataError: 2 problems")
+
+
+def test_deprivation_profile_sums_to_population(results) -> None:
+    dep = results.deprivation
+    assert dep["population"].sum() == results.place.population
+    assert dep["share"].sum() == pytest.approx(1.0)
+    assert isinstance(dep, pd.DataFrame) and len(dep) == 5
