@@ -129,3 +129,27 @@ def test_unknown_place_code_suggests(demo_config: Path, tmp_path: Path) -> None:
             workers=1,
             progress=False,
         )
+
+
+@pytest.mark.browser
+def test_demo_report_renders_offline_in_chromium(demo_run, tmp_path: Path) -> None:
+    """The real report, opened in headless Chromium with every network request refused, draws the
+    polygons of both maps and their legends, fetches nothing and raises no script error."""
+    from browser_utils import chromium_path, open_offline
+
+    if chromium_path() is None:
+        pytest.skip(
+            "Chromium not installed: run `make browser` (scripts/install-chromium.sh)"
+        )
+    ltla = next(o for o in demo_run.outcomes if o.level == "ltla")
+    got = open_offline(
+        demo_run.run_dir / ltla.report, screenshot=tmp_path / "report.png"
+    )
+    assert got["external_requests"] == []
+    assert got["errors"] == []
+    assert len(got["frames"]) == 2
+    n_areas = got["frames"][0]["polygons"]
+    assert n_areas >= 50 and all(
+        f["polygons"] == n_areas and f["legend"] for f in got["frames"]
+    )
+    assert got["colours"] > 500

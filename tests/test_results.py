@@ -21,16 +21,30 @@ def results(demo_workspace):
 def test_table_shape(results) -> None:
     t = results.table
     assert list(t.columns) == RESULT_COLUMNS
-    assert set(t["breakdown"]) == {"area", "comparator", "imd_quintile", "ethnic_group", "small_area"}
-    assert set(results.indicators) == set(t["indicator_id"]) and len(results.indicators) == 8
+    assert set(t["breakdown"]) == {
+        "area",
+        "comparator",
+        "imd_quintile",
+        "ethnic_group",
+        "small_area",
+    }
+    assert (
+        set(results.indicators) == set(t["indicator_id"])
+        and len(results.indicators) == 8
+    )
     # life expectancy is reported by sex, everything else once
     area = t[t["breakdown"] == "area"]
-    assert sorted(area.loc[area["indicator_id"] == "life_expectancy", "sex"]) == ["female", "male"]
+    assert sorted(area.loc[area["indicator_id"] == "life_expectancy", "sex"]) == [
+        "female",
+        "male",
+    ]
     assert (area.groupby("indicator_id").size().drop("life_expectancy") == 1).all()
 
 
 def test_comparisons_follow_the_intervals(results) -> None:
-    t = results.table.dropna(subset=["value", "lower_ci", "upper_ci", "comparator_value"])
+    t = results.table.dropna(
+        subset=["value", "lower_ci", "upper_ci", "comparator_value"]
+    )
     above = t["lower_ci"] > t["comparator_value"]
     below = t["upper_ci"] < t["comparator_value"]
     similar = ~above & ~below
@@ -60,7 +74,9 @@ def test_values_are_recomputable_from_counts(results) -> None:
 
 
 def test_gradient_and_sii_direction(results) -> None:
-    q = results.for_indicator("mortality_u75", "imd_quintile").set_index("category")["value"]
+    q = results.for_indicator("mortality_u75", "imd_quintile").set_index("category")[
+        "value"
+    ]
     assert q[QUINTILE_LABELS[1]] > q.dropna().iloc[-1]
     s = results.sii.set_index("indicator_id").loc["mortality_u75"]
     # higher mortality at the most deprived end: SII (least − most deprived end) is negative
@@ -81,7 +97,11 @@ def test_headline_claims_only_what_the_table_supports(results) -> None:
     text = re.sub(r"<[^>]+>", "", html)
     worse = results.summary().query("comparison == 'worse'")
     m = re.search(r"significantly worse\s+on (\d+) of (\d+) indicators", text)
-    assert m and int(m.group(1)) == len(worse) and int(m.group(2)) == len(results.summary())
+    assert (
+        m
+        and int(m.group(1)) == len(worse)
+        and int(m.group(2)) == len(results.summary())
+    )
     for name in worse["indicator_name"]:
         assert name[1:].lower() in text.lower()
     dep = results.deprivation
@@ -97,7 +117,9 @@ def test_user_text_is_escaped(demo_workspace) -> None:
     ws.areas = demo_workspace.areas.copy()
     evil = "<script>alert('x')</script> & Co"
     ws.areas.loc[ws.areas["ltla_code"] == "X06000003", "ltla_name"] = evil
-    res = hw.place_results(ws.place("X06000003"), indicators=["hypertension_detection", "mortality_u75"])
+    res = hw.place_results(
+        ws.place("X06000003"), indicators=["hypertension_detection", "mortality_u75"]
+    )
     for html in (
         hw.narrative.headline(res).html,
         hw.narrative.title(res).html,
@@ -111,9 +133,18 @@ def test_user_text_is_escaped(demo_workspace) -> None:
 
 def test_unknown_parameters_are_listed(demo_config) -> None:
     with pytest.raises(hw.DataError) as err:
-        hw.load_place(demo_config, "X06000001", period="2031", indicators=["mortality_u57", "copd_admissions"])
+        hw.load_place(
+            demo_config,
+            "X06000001",
+            period="2031",
+            indicators=["mortality_u57", "copd_admissions"],
+        )
     msg = str(err.value)
-    assert "period '2031'" in msg and "mortality_u57" in msg and "did you mean 'mortality_u75'" in msg
+    assert (
+        "period '2031'" in msg
+        and "mortality_u57" in msg
+        and "did you mean 'mortality_u75'" in msg
+    )
     assert err.value._render_traceback_()[0].startswith("DataError: 2 problems")
 
 
