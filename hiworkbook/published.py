@@ -262,6 +262,10 @@ def compare_with_benchmark(
         + out["comparison_method"].astype(str).str.lower()
         + ", not by confidence intervals",
     )
+    no_comp = (
+        out["comparison_method"].astype(str).str.strip().str.lower() == "no comparison"
+    )
+    note = note.mask(not_ci & no_comp, "Fingertips does not compare this indicator")
     note = note.mask(out["area_code"] == benchmark_code, "the benchmark itself")
     comp = comp.mask(note.notna(), "not compared")
     out["comparison"] = comp.astype(object)

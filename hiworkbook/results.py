@@ -22,7 +22,7 @@ import pandas as pd
 
 from hiworkbook import disclosure, inequality, stats
 from hiworkbook.indicators import Indicator
-from hiworkbook.workspace import Comparator, Place
+from hiworkbook.workspace import Comparator, Place, nearest_period
 
 __all__ = [
     "PlaceResults",
@@ -176,7 +176,7 @@ def place_results(
         c = counts[counts["indicator_id"] == ind_id]
         if c.empty:
             continue
-        c = _fill_denominators(c, ws.population, area_col, period)
+        c = _fill_denominators(c, ws.population, area_col, period, ind)
         units = _units(c, place, area_col, ind)
         for comp in place.comparators:
             cu = _comparator_units(c, comp, area_col, period, ind_id)
@@ -234,18 +234,55 @@ def _primary(comparators: list[Comparator], wanted: str | None) -> Comparator | 
 
 
 def _fill_denominators(
-    c: pd.DataFrame, population: pd.DataFrame, area_col: str, period: str
+    c: pd.DataFrame,
+    population: pd.DataFrame,
+    area_col: str,
+    period: str,
+    ind: Indicator,
 ) -> pd.DataFrame:
-    """Take missing denominators from the population table (same area, period, sex, age band)."""
+    """Take missing denominators from the population table.
+
+    Event extracts (deaths, admissions) usually list only the events. Where denominators are
+    missing they come from the population of the same area, sex and age band, in the counts'
+    period or the latest population before it (or the earliest after it). For directly
+    standardised rates the age bands with no row are events of zero: the grid of every area × sex
+    × band comes from the population, as PHE's method requires every band.
+    """
     if "denominator" in c and c["denominator"].notna().all():
         return c
-    pop = population[population["period"].astype(str) == period]
-    if pop.empty:
+    if population.empty:
         return c
+    periods = sorted(population["period"].astype(str).unique())
+    use = period if period in periods else nearest_period(period, periods)
+    pop = population[population["period"].astype(str) == use]
     keys = [area_col, "sex", "age_band"]
-    merged = c.merge(pop[keys + ["population"]], on=keys, how="left")
-    merged["denominator"] = merged["denominator"].fillna(merged["population"])
-    return merged.drop(columns="population")
+    if set(c["sex"]) == {"persons"}:
+        pop = (
+            pop.groupby([area_col, "age_band"], as_index=False)["population"]
+            .sum()
+            .assign(sex="persons")
+        )
+    if set(c["age_band"]) == {"all"}:
+        pop = (
+            pop.groupby([area_col, "sex"], as_index=False)["population"]
+            .sum()
+            .assign(age_band="all")
+        )
+    known = c[c["denominator"].notna()]
+    missing = c[c["denominator"].isna()]
+    if ind.measure == "dsr":
+        bands = list(ind.age_bands) or list(stats.ESP2013.index)
+        grid = pop[pop["age_band"].isin(bands)][keys + ["population"]]
+        sums = missing.groupby(keys, as_index=False)["numerator"].sum()
+        filled = grid.merge(sums, on=keys, how="left").assign(
+            indicator_id=ind.id, period=period, ethnic_group="all"
+        )
+        filled["numerator"] = filled["numerator"].fillna(0)
+    else:
+        filled = missing.merge(pop[keys + ["population"]], on=keys, how="left")
+    filled["denominator"] = filled["population"]
+    filled = filled.drop(columns="population")
+    return pd.concat([known, filled[c.columns]], ignore_index=True)
 
 
 def _units(

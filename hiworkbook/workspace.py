@@ -247,7 +247,7 @@ class Workspace:
         if pop.empty:
             return areas.assign(population=pd.NA)
         periods = sorted(pop["period"].astype(str).unique())
-        use = period if period in periods else _nearest_period(period, periods)
+        use = period if period in periods else nearest_period(period, periods)
         tot = (
             pop[pop["period"].astype(str) == use]
             .groupby(self.area_col)["population"]
@@ -343,7 +343,7 @@ def load_place(
 
 
 # ---------------------------------------------------------------------- internals
-def _nearest_period(period: str, periods: list[str]) -> str:
+def nearest_period(period: str, periods: list[str]) -> str:
     """The latest period not after ``period`` (else the earliest), comparing as text."""
     before = [p for p in periods if p <= period]
     return before[-1] if before else periods[0]

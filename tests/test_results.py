@@ -153,3 +153,28 @@ def test_deprivation_profile_sums_to_population(results) -> None:
     assert dep["population"].sum() == results.place.population
     assert dep["share"].sum() == pytest.approx(1.0)
     assert isinstance(dep, pd.DataFrame) and len(dep) == 5
+
+
+def test_event_extract_without_denominators(demo_workspace) -> None:
+    """Deaths listed as events only (no denominator, no zero rows) give the same DSR as the full
+    table: missing bands are zero events and denominators come from the population."""
+    import copy
+
+    ws = copy.copy(demo_workspace)
+    c = demo_workspace.counts
+    full = c[
+        (c["indicator_id"] == "mortality_u75") & (c["period"].astype(str) == "2024")
+    ]
+    events = full[full["numerator"] > 0].assign(denominator=np.nan)
+    ws.counts = pd.concat(
+        [c[c["indicator_id"] != "mortality_u75"], events], ignore_index=True
+    )
+    place = ws.place("X06000004")
+    a = hw.place_results(place, indicators=["mortality_u75"]).for_indicator(
+        "mortality_u75"
+    )
+    b = hw.place_results(
+        demo_workspace.place("X06000004"), indicators=["mortality_u75"]
+    ).for_indicator("mortality_u75")
+    assert a["value"].iloc[0] == pytest.approx(b["value"].iloc[0])
+    assert a["upper_ci"].iloc[0] == pytest.approx(b["upper_ci"].iloc[0])
