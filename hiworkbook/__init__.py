@@ -40,6 +40,7 @@ _SUBMODULES = {
     "io",
     "maps",
     "narrative",
+    "published",
     "paths",
     "report",
     "results",
