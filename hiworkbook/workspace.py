@@ -86,6 +86,29 @@ class Place:
         """Resident population of the place (all ages, all sexes) in its period."""
         return int(self.areas["population"].sum())
 
+    def outline(self) -> gpd.GeoDataFrame:
+        """Boundaries to draw over the place's small areas on a map.
+
+        For a place with lower-tier places inside it (an ICB's LTLAs) those, else the place's own
+        boundary: the dissolved union of its small areas (so it matches them exactly).
+        """
+        inner = {"icb": "ltla", "subicb": "ltla", "ltla": None}.get(self.level)
+        by = f"{inner}_code" if inner and f"{inner}_code" in self.areas else None
+        if by is None:
+            out = (
+                self.areas[["geometry"]]
+                .dissolve()
+                .assign(code=self.code, name=self.name)
+            )
+        else:
+            name = f"{inner}_name" if f"{inner}_name" in self.areas else by
+            out = (
+                self.areas[[by, name, "geometry"]]
+                .dissolve(by=by, as_index=False)
+                .rename(columns={by: "code", name: "name"})
+            )
+        return out[["code", "name", "geometry"]]
+
 
 class Workspace:
     """All loaded, validated data for one workbook (one geography vintage).

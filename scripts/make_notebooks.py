@@ -56,10 +56,19 @@ cells = [
     new_markdown_cell("## Where deprivation is concentrated"),
     new_code_cell(
         "display(hw.narrative.deprivation_summary(results))\n"
-        "display(hw.maps.deprivation_map(place.areas, code_col=place.workspace.area_col, title=f'{place.name}: neighbourhoods by national IMD decile'))"
+        "display(\n"
+        "    hw.maps.deprivation_map(\n"
+        "        place.areas,\n"
+        "        code_col=place.workspace.area_col,\n"
+        "        outline=place.outline(),\n"
+        '        title=f"{place.name}: neighbourhoods by national IMD decile",\n'
+        "    )\n"
+        ")"
     ),
     new_markdown_cell("## An indicator by neighbourhood"),
-    new_code_cell("display(hw.maps.results_map(results, map_indicator))"),
+    new_code_cell(
+        "display(hw.maps.results_map(results, map_indicator, outline=place.outline()))"
+    ),
     new_markdown_cell("## The gradient by deprivation"),
     new_code_cell(
         "display(hw.charts.quintile_chart(results, chart_indicator))\n"
