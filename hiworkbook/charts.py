@@ -66,6 +66,7 @@ def quintile_chart(
     sex : str, optional
         For indicators reported by sex (life expectancy); default the first available.
     """
+    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
     ind = results.indicators[indicator_id]
     q = results.for_indicator(indicator_id, "imd_quintile")
     sexes = sorted(q["sex"].unique())

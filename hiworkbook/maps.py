@@ -800,6 +800,7 @@ def results_map(
     """
     from hiworkbook.results import small_area_frame
 
+    indicator_id = results.pick(indicator_id, "map") or indicator_id
     frame = small_area_frame(results, indicator_id)
     ind = getattr(results, "indicators", {}).get(indicator_id)
     place = results.place

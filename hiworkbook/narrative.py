@@ -111,7 +111,8 @@ def headline(
     worse = summary[summary["comparison"] == "worse"]
     better = summary[summary["comparison"] == "better"]
     similar = summary[summary["comparison"] == "similar"]
-    gaps = [_gap(results, i) for i in (key_indicators or _default_keys(results))]
+    keys = [i for i in (key_indicators or []) if i in results.indicators]
+    gaps = [_gap(results, i) for i in (keys or _default_keys(results))]
     gaps = [g for g in gaps if g]
     html = _env.get_template("narrative_headline.html.j2").render(
         place=place,
@@ -296,6 +297,7 @@ def deprivation_summary(results: PlaceResults) -> Narrative:
 
 def gradient_sentence(results: PlaceResults, indicator_id: str) -> Narrative:
     """A paragraph on one indicator's gradient across deprivation quintiles (SII and RII)."""
+    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
     g = _gap(results, indicator_id)
     if not g:
         return Narrative(

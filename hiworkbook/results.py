@@ -15,6 +15,7 @@ disclosure control once (:mod:`hiworkbook.disclosure`), so maps, charts, tables 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ import pandas as pd
 from hiworkbook import disclosure, inequality, stats
 from hiworkbook.indicators import Indicator
 from hiworkbook.workspace import Comparator, Place, nearest_period
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "PlaceResults",
@@ -97,6 +100,42 @@ class PlaceResults:
     primary_comparator: str
     confidence: float = 0.95
     indicators: dict[str, Indicator] = field(default_factory=dict)
+
+    def pick(self, wanted: str | None, role: str = "any") -> str | None:
+        """The indicator a view should show: ``wanted`` when it has a value here, else the first
+        indicator that suits the view (``role``: ``"map"`` — values by small area, ``"gradient"`` —
+        a slope index of inequality, ``"any"``), else None.
+
+        Notebook parameters name indicators; a user's workbook may not have those in the period,
+        so views fall back to what the data has (logging which) rather than failing.
+        """
+        t = self.table
+        has = set(
+            t.loc[(t["breakdown"] == "area") & t["value"].notna(), "indicator_id"]
+        )
+        if wanted and wanted in has:
+            return wanted
+        if role == "map":
+            sa = t[(t["breakdown"] == "small_area") & t["value"].notna()]
+            ok = [i for i in self.indicators if i in set(sa["indicator_id"])]
+        elif role == "gradient":
+            s = self.sii.dropna(subset=["sii"]) if len(self.sii) else self.sii
+            q = t[(t["breakdown"] == "imd_quintile") & t["value"].notna()]
+            ok = [i for i in self.indicators if len(s) and i in set(s["indicator_id"])]
+            ok += [i for i in self.indicators if i in set(q["indicator_id"]) and i not in ok]
+        else:
+            ok = []
+        ok += [i for i in self.indicators if i in has and i not in ok]
+        choice = ok[0] if ok else None
+        if wanted and choice:
+            _log.warning(
+                "'%s' has no value for %s in %s: showing '%s'",
+                wanted,
+                self.place.name,
+                self.period,
+                choice,
+            )
+        return choice
 
     def for_indicator(self, indicator_id: str, breakdown: str = "area") -> pd.DataFrame:
         """Rows of the table for one indicator and breakdown."""
