@@ -33,7 +33,7 @@ from hiworkbook.io._read import (
     read_table,
     to_numbers,
 )
-from hiworkbook.io.population import AREA_ALIASES, _vintage
+from hiworkbook.io.population import AREA_ALIASES, _to_workbook_vintage
 from hiworkbook.validate import ProblemLog, did_you_mean, format_values
 
 __all__ = ["load_census"]
@@ -81,6 +81,7 @@ def load_census(
     header_row: int | None = None,
     area_col: str | None = None,
     columns: dict[str, str] | None = None,
+    best_fit_lookup: str | Path | pd.DataFrame | None = None,
     **options: object,
 ) -> pd.DataFrame | None:
     """Turn a Census 2021 table into counts: chosen categories (numerator) over the total (denominator).
@@ -111,6 +112,11 @@ def load_census(
         ``columns`` may give ``area``, ``category``, ``value``.
     area_col : str, optional
         Output code column for non-LSOA tables.
+
+    best_fit_lookup : path or DataFrame, optional
+        An LSOA 2011 ↔ 2021 best-fit lookup: Census 2021 tables are LSOA 2021, so a workbook on
+        the 2011 geography converts them through it (see
+        :func:`hiworkbook.io.geography.convert_vintage`).
 
     Returns
     -------
@@ -309,14 +315,16 @@ def load_census(
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
     if area_col is None:
-        found, ok = _vintage(out["area"], area, vintage, label, log, convertible=False)
-        if not ok:
+        out, found = _to_workbook_vintage(
+            out, area, vintage, label, log, best_fit_lookup
+        )
+        if out is None:
             return None
         name = f"lsoa{str(found)[-2:]}_code"
         out.attrs["vintage"] = found
     else:
         name = area_col
-    out = out.rename(columns={"area": name})
+        out = out.rename(columns={"area": name})
     out = out[
         [
             "indicator_id",

@@ -31,8 +31,7 @@ from hiworkbook.io._read import (
     resolve_columns,
     to_numbers,
 )
-from hiworkbook.io.geography import convert_vintage
-from hiworkbook.io.population import AREA_ALIASES, _vintage
+from hiworkbook.io.population import AREA_ALIASES, _to_workbook_vintage
 from hiworkbook.validate import ProblemLog, did_you_mean, format_values
 
 __all__ = ["load_counts", "COUNTS_COLUMNS", "AGE_BANDS"]
@@ -130,39 +129,20 @@ def load_counts(
     if format == "census" or "numerator_categories" in options:
         from hiworkbook.io.census import load_census
 
-        census = load_census(
+        return load_census(
             path,
             log=log,
             label=label,
-            # with a best-fit lookup the table is read in its own vintage, then converted
-            vintage=None if best_fit_lookup is not None else vintage,
+            vintage=vintage,
             indicator_id=indicator_id,
             period=period,
             sheet=sheet,
             header_row=header_row,
             area_col=area_col,
             columns=columns,
+            best_fit_lookup=best_fit_lookup,
             **options,
         )
-        found = census.attrs.get("vintage") if census is not None else None
-        if (
-            census is None
-            or best_fit_lookup is None
-            or not vintage
-            or found in (None, vintage)
-        ):
-            return census
-        converted = convert_vintage(
-            census,
-            best_fit_lookup,
-            log=log,
-            from_vintage=int(found),
-            to_vintage=int(vintage),
-            label=label_for(path, label),
-        )
-        if converted is not None:
-            converted.attrs["vintage"] = int(vintage)
-        return converted
     label = label_for(path, label)
     if format not in (None, "counts"):
         log.error(f"format = '{format}' is not 'counts' or 'census'.", file=label)
@@ -324,32 +304,12 @@ def load_counts(
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
     if area_col is None:
-        found, ok = _vintage(
-            out["area"],
-            cols["area"],
-            vintage,
-            label,
-            log,
-            convertible=True,
-            report=best_fit_lookup is None,
+        out, found = _to_workbook_vintage(
+            out, cols["area"], vintage, label, log, best_fit_lookup
         )
-        if not found or (not ok and best_fit_lookup is None):
+        if out is None:
             return None
         name = f"lsoa{str(found)[-2:]}_code"
-        out = out.rename(columns={"area": name})
-        if vintage and found != vintage:
-            out = convert_vintage(
-                out,
-                best_fit_lookup,
-                log=log,
-                from_vintage=found,
-                to_vintage=int(vintage),
-                label=label,
-            )
-            if out is None:
-                return None
-            found = int(vintage)
-            name = f"lsoa{str(found)[-2:]}_code"
         out.attrs["vintage"] = found
     else:
         name = area_col

@@ -311,31 +311,11 @@ def load_population(
     # vintage
     file_vintage = None
     if area_col is None:
-        file_vintage, ok = _vintage(
-            out["area"],
-            area,
-            vintage,
-            label,
-            log,
-            convertible=True,
-            report=best_fit_lookup is None,
+        out, file_vintage = _to_workbook_vintage(
+            out, area, vintage, label, log, best_fit_lookup
         )
-        if not file_vintage or (not ok and best_fit_lookup is None):
+        if out is None:
             return None
-        name = f"lsoa{str(file_vintage)[-2:]}_code"
-        out = out.rename(columns={"area": name})
-        if vintage and file_vintage != vintage:
-            out = convert_vintage(
-                out,
-                best_fit_lookup,
-                log=log,
-                from_vintage=file_vintage,
-                to_vintage=int(vintage),
-                label=label,
-            )
-            if out is None:
-                return None
-            file_vintage = int(vintage)
     else:
         out = out.rename(columns={"area": area_col})
     order = {b: i for i, b in enumerate(_BANDINGS[bands] or ())}
@@ -391,6 +371,44 @@ def _vintage(
             )
         return found, False
     return found, True
+
+
+def _to_workbook_vintage(
+    out: pd.DataFrame,
+    column: str,
+    vintage: int | None,
+    label: str,
+    log: ProblemLog,
+    best_fit_lookup: str | Path | pd.DataFrame | None,
+) -> tuple[pd.DataFrame | None, int]:
+    """Name the ``area`` column for its LSOA vintage and, when the file's vintage differs from the
+    workbook's, convert through ``best_fit_lookup`` (else record why it cannot be used).
+
+    Returns the table (None when unusable) and its vintage after conversion.
+    """
+    found, ok = _vintage(
+        out["area"],
+        column,
+        vintage,
+        label,
+        log,
+        convertible=True,
+        report=best_fit_lookup is None,
+    )
+    if not found or (not ok and best_fit_lookup is None):
+        return None, 0
+    out = out.rename(columns={"area": f"lsoa{str(found)[-2:]}_code"})
+    if vintage and found != vintage:
+        out = convert_vintage(
+            out,
+            best_fit_lookup,
+            log=log,
+            from_vintage=found,
+            to_vintage=int(vintage),
+            label=label,
+        )
+        found = int(vintage)
+    return out, found
 
 
 def _age_columns(columns: list[str]) -> dict[str, tuple[str | None, int, bool]]:
