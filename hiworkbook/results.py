@@ -122,7 +122,11 @@ class PlaceResults:
             s = self.sii.dropna(subset=["sii"]) if len(self.sii) else self.sii
             q = t[(t["breakdown"] == "imd_quintile") & t["value"].notna()]
             ok = [i for i in self.indicators if len(s) and i in set(s["indicator_id"])]
-            ok += [i for i in self.indicators if i in set(q["indicator_id"]) and i not in ok]
+            ok += [
+                i
+                for i in self.indicators
+                if i in set(q["indicator_id"]) and i not in ok
+            ]
         else:
             ok = []
         ok += [i for i in self.indicators if i in has and i not in ok]
