@@ -33,7 +33,8 @@ from hiworkbook.io._read import (
     read_table,
     to_numbers,
 )
-from hiworkbook.io.population import AREA_ALIASES, _to_workbook_vintage
+from hiworkbook.io.counts import finish_counts
+from hiworkbook.io.population import AREA_ALIASES
 from hiworkbook.validate import ProblemLog, did_you_mean, format_values
 
 __all__ = ["load_census"]
@@ -314,30 +315,9 @@ def load_census(
     out["ethnic_group"] = "all"
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
-    if area_col is None:
-        out, found = _to_workbook_vintage(
-            out, area, vintage, label, log, best_fit_lookup
-        )
-        if out is None:
-            return None
-        name = f"lsoa{str(found)[-2:]}_code"
-        out.attrs["vintage"] = found
-    else:
-        name = area_col
-        out = out.rename(columns={"area": name})
-    out = out[
-        [
-            "indicator_id",
-            "period",
-            name,
-            "sex",
-            "age_band",
-            "ethnic_group",
-            "numerator",
-            "denominator",
-        ]
-    ]
-    out.attrs["label"] = label
+    out = finish_counts(out, area, area_col, vintage, label, log, best_fit_lookup)
+    if out is None:
+        return None
     out.attrs["categories"] = {
         "numerator": sorted(set(long.loc[num_mask, "category"])),
         "denominator": sorted(set(long.loc[tot_mask, "category"]))

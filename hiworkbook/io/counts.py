@@ -303,9 +303,41 @@ def load_counts(
 
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
+    return finish_counts(
+        out, cols["area"], area_col, vintage, label, log, best_fit_lookup
+    )
+
+
+COUNTS_COLUMNS = [
+    "indicator_id",
+    "period",
+    "sex",
+    "age_band",
+    "ethnic_group",
+    "numerator",
+    "denominator",
+]
+
+
+def finish_counts(
+    out: pd.DataFrame,
+    area_label: str,
+    area_col: str | None,
+    vintage: int | None,
+    label: str,
+    log: ProblemLog,
+    best_fit_lookup: str | Path | pd.DataFrame | None = None,
+) -> pd.DataFrame | None:
+    """Last step of every counts loader: the area column named for its vintage (converted through
+    ``best_fit_lookup`` when the file's vintage is not the workbook's), canonical column order.
+
+    ``out`` has an ``area`` column and the :data:`COUNTS_COLUMNS`; ``area_label`` is the file's
+    own name for the area column (for messages). With ``area_col`` the codes are not LSOAs (e.g.
+    a comparator's ``area_code``) and no vintage is checked.
+    """
     if area_col is None:
         out, found = _to_workbook_vintage(
-            out, cols["area"], vintage, label, log, best_fit_lookup
+            out, area_label, vintage, label, log, best_fit_lookup
         )
         if out is None:
             return None
@@ -314,17 +346,7 @@ def load_counts(
     else:
         name = area_col
         out = out.rename(columns={"area": name})
-    out = out[
-        [
-            "indicator_id",
-            "period",
-            name,
-            "sex",
-            "age_band",
-            "ethnic_group",
-            "numerator",
-            "denominator",
-        ]
-    ]
-    out.attrs["label"] = label
-    return out.reset_index(drop=True)
+    cols = COUNTS_COLUMNS[:2] + [name] + COUNTS_COLUMNS[2:]
+    result = out[cols].reset_index(drop=True)
+    result.attrs.update(out.attrs, label=label)
+    return result
