@@ -800,7 +800,8 @@ def results_map(
     """
     from hiworkbook.results import small_area_frame
 
-    indicator_id = results.pick(indicator_id, "map") or indicator_id
+    if hasattr(results, "pick"):  # fall back to an indicator the place has values for
+        indicator_id = results.pick(indicator_id, "map") or indicator_id
     frame = small_area_frame(results, indicator_id)
     ind = getattr(results, "indicators", {}).get(indicator_id)
     place = results.place
