@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from browser_utils import chromium_path, open_offline
+from browser_utils import chromium_path, open_offline, voronoi_areas
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,7 +25,6 @@ pytestmark = [
 ]
 
 N_AREAS = 30
-TESTS_DIR = Path(__file__).resolve().parent
 
 
 def _notebook():
@@ -36,25 +35,22 @@ def _notebook():
         cells=[
             code(
                 """
-                import sys, warnings
+                import warnings
+                import geopandas as gpd
                 from IPython.display import display
                 """,
                 metadata={"tags": ["remove-cell"]},
             ),
             code(
                 """
-                tests_dir = ""
-                n_areas = 10
+                areas_path = ""
                 """,
                 metadata={"tags": ["parameters"]},
             ),
             code(
                 """
-                sys.path.insert(0, tests_dir)
-                from browser_utils import voronoi_areas
                 from hiworkbook import maps
-                areas = voronoi_areas(n_areas, seed=7)
-                areas.loc[0, "area_name"] = "<script>alert(1)</script>"
+                areas = gpd.read_file(areas_path)
                 """,
                 metadata={"tags": ["remove_cell"]},
             ),
@@ -120,10 +116,14 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hiworkbook.report import notebook_to_html, write_html
 
     tmp = tmp_path_factory.mktemp("browser")
+    areas = voronoi_areas(N_AREAS, seed=7)
+    areas.loc[0, "area_name"] = "<script>alert(1)</script>"
+    areas_path = tmp / "areas.gpkg"
+    areas.to_file(areas_path, driver="GPKG")
     executed = pm.execute_notebook(
         _notebook(),
         None,
-        parameters={"tests_dir": str(TESTS_DIR), "n_areas": N_AREAS},
+        parameters={"areas_path": str(areas_path)},
         kernel_name="python3",
         progress_bar=False,
         cwd=str(tmp),
