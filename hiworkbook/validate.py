@@ -28,6 +28,7 @@ __all__ = [
     "did_you_mean",
     "format_rows",
     "format_values",
+    "plural",
 ]
 
 
@@ -245,3 +246,14 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 def file_rows(index: pd.Index | Sequence[int], header_rows: int = 1) -> list[int]:
     """Convert 0-based data-row positions to file row numbers (header = row 1)."""
     return [int(i) + header_rows + 1 for i in index]
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``"1 row"``, ``"3 rows"``: a count with its noun in the right number.
+
+    Examples
+    --------
+    >>> plural(1, "LSOA code"), plural(2, "LSOA code"), plural(2, "country", "countries")
+    ('1 LSOA code', '2 LSOA codes', '2 countries')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"

@@ -183,7 +183,7 @@ CASES = [
     Case(
         "dep_duplicate_codes.csv",
         "deprivation",
-        ("rows 2, 3", "1 LSOA codes on more than one row: 'E01000001'"),
+        ("rows 2, 3", "1 LSOA code on more than one row: 'E01000001'"),
     ),
     Case(
         "dep_misspelt_code.csv",

@@ -39,7 +39,7 @@ from hiworkbook.io.geography import (
     report_vintage_mismatch,
     vintage_from_name,
 )
-from hiworkbook.validate import ProblemLog, did_you_mean, format_values
+from hiworkbook.validate import ProblemLog, did_you_mean, format_values, plural
 
 __all__ = ["load_deprivation", "DOMAINS", "decile_from_rank"]
 
@@ -310,7 +310,7 @@ def load_deprivation(
     dup = out[area_col].duplicated(keep=False) & out[area_col].notna()
     if dup.any():
         log.error(
-            f"has {int(out.loc[dup, area_col].nunique())} LSOA codes on more than one row: "
+            f"has {plural(int(out.loc[dup, area_col].nunique()), 'LSOA code')} on more than one row: "
             f"{format_values(out.loc[dup, area_col])}.",
             file=label,
             column=area,

@@ -47,7 +47,7 @@ from hiworkbook.io.geography import (
     report_vintage_mismatch,
     vintage_from_name,
 )
-from hiworkbook.validate import ProblemLog, format_values
+from hiworkbook.validate import ProblemLog, format_values, plural
 
 __all__ = [
     "load_population",
@@ -268,7 +268,7 @@ def load_population(
     )
     if dup.any():
         log.error(
-            f"has {int(dup.sum())} rows repeating the same area, period, sex and age: "
+            f"has {plural(int(dup.sum()), 'row')} repeating the same area, period, sex and age: "
             f"{format_values(tidy.loc[dup, 'area'])}.",
             file=label,
             rows=sorted(set(tidy.loc[dup, ROW].tolist())),
@@ -511,7 +511,7 @@ def _wide(
             diff &= ~np.isnan(tot)
             if diff.any():
                 log.warning(
-                    f"has {int(diff.sum())} rows whose '{total}' differs from the sum of the single-year columns.",
+                    f"has {plural(int(diff.sum()), 'row')} whose '{total}' differs from the sum of the single-year columns.",
                     file=label,
                     column=total,
                     rows=df.loc[diff, ROW].tolist(),
