@@ -187,6 +187,7 @@ def run_reports(
                     )
                 bar.update(1)
     bar.close()
+    outcomes += _earlier_outcomes(run_dir, {o.place_code for o in outcomes})
     outcomes.sort(key=lambda o: (o.level, o.place_code))
     summary = RunSummary(
         run_dir=run_dir, outcomes=outcomes, seconds=time.perf_counter() - started
@@ -194,6 +195,27 @@ def run_reports(
     _write_index(summary, ws)
     _write_run_json(summary, ws, config, nb_path, parameters or {}, workers)
     return summary
+
+
+def _earlier_outcomes(run_dir: Path, rerun: set[str]) -> list[PlaceOutcome]:
+    """Places an earlier run into the same folder reported and this run did not redo, so a run of
+    a few places adds to the index instead of hiding the others (only reports still on disk)."""
+    record = run_dir / "run.json"
+    if not record.is_file():
+        return []
+    try:
+        places = json.loads(record.read_text(encoding="utf-8")).get("places", [])
+        earlier = [PlaceOutcome(**p) for p in places]
+    except (ValueError, TypeError):
+        return []
+    return [
+        o
+        for o in earlier
+        if o.place_code not in rerun
+        and o.status == "ok"
+        and o.report
+        and (run_dir / o.report).is_file()
+    ]
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,17 @@ def test_demo_report_renders_offline_in_chromium(demo_run, tmp_path: Path) -> No
         f["polygons"] == n_areas and f["legend"] for f in got["frames"]
     )
     assert got["colours"] > 500
+
+
+def test_a_partial_run_adds_to_the_index(demo_config: Path, tmp_path: Path) -> None:
+    from hiworkbook.batch import run_reports
+
+    run_reports(
+        demo_config, out_dir=tmp_path, places=["X06000004"], workers=1, progress=False
+    )
+    second = run_reports(
+        demo_config, out_dir=tmp_path, places=["X06000005"], workers=1, progress=False
+    )
+    assert [o.place_code for o in second.outcomes] == ["X06000004", "X06000005"]
+    index = second.index.read_text()
+    assert "X06000004" in index and "X06000005" in index
