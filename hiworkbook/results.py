@@ -177,7 +177,7 @@ def place_results(
     indicators: list[str] | None = None,
     confidence: float = 0.95,
     comparator: str | None = None,
-    sii_reps: int = 10_000,
+    sii_reps: int = 100_000,
     seed: int = 1,
 ) -> PlaceResults:
     """Compute the result table for one place.
@@ -195,8 +195,8 @@ def place_results(
     comparator : str, optional
         Name or code of the comparator the place is tested against; default the first configured
         non-parent comparator (e.g. England), else the parent area.
-    sii_reps : int, default 10,000
-        Monte-Carlo simulations for the SII confidence interval.
+    sii_reps : int, default 100,000
+        Monte-Carlo simulations for the SII confidence interval (PHE's default).
     seed : int, default 1
         Seed for the SII simulation: same inputs and seed give the same numbers.
 
