@@ -228,7 +228,10 @@ def place_results(
         if not units:
             continue
         data = pd.concat(units, ignore_index=True)
-        res = _calculate(data, ind, confidence)
+        reference = (
+            _reference_counts(units, primary) if ind.measure == "isratio" else None
+        )
+        res = _calculate(data, ind, confidence, reference)
         res = _add_published(res, place.comparators, ind, period)
         res = res.assign(
             indicator_id=ind.id,
@@ -401,11 +404,56 @@ def _comparator_units(
 _GROUPS = ["breakdown", "category", "area_code", "area_name"]
 
 
-def _calculate(data: pd.DataFrame, ind: Indicator, confidence: float) -> pd.DataFrame:
+def _reference_counts(
+    units: list[pd.DataFrame], primary: Comparator | None
+) -> pd.DataFrame | None:
+    """Events and population by age band of the reference area of an indirectly standardised
+    ratio: the primary comparator (England, as Fingertips' SMRs and SARs use), else the place."""
+    ref = None
+    if primary is not None:
+        ref = next(
+            (u for u in units if len(u) and (u["area_code"] == primary.code).all()),
+            None,
+        )
+    if ref is None:
+        ref = units[0]
+    ref = ref.assign(
+        numerator=pd.to_numeric(ref["numerator"]),
+        denominator=pd.to_numeric(ref["denominator"]),
+    )
+    return (
+        ref.groupby("age_band", as_index=False)[["numerator", "denominator"]]
+        .sum()
+        .rename(columns={"numerator": "ref_x", "denominator": "ref_n"})
+    )
+
+
+def _calculate(
+    data: pd.DataFrame,
+    ind: Indicator,
+    confidence: float,
+    reference: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One vectorised call of the indicator's PHE method over every unit."""
     data = data.copy()
     data["numerator"] = pd.to_numeric(data["numerator"])
     data["denominator"] = pd.to_numeric(data["denominator"])
+    if ind.measure == "isratio":
+        grouped = data.groupby(_GROUPS + ["age_band"], as_index=False)[
+            ["numerator", "denominator"]
+        ].sum()
+        res = stats.isratio(
+            grouped,
+            x="numerator",
+            n="denominator",
+            age_band="age_band",
+            reference=reference,
+            group_by=_GROUPS,
+            multiplier=ind.multiplier,
+            confidence=confidence,
+        )
+        res = res.rename(columns={"observed": "numerator", "expected": "denominator"})
+        return res.assign(sex=ind.sexes[0] if len(ind.sexes) == 1 else "persons")
     if ind.measure == "life_expectancy":
         le = stats.life_expectancy(
             data.groupby(_GROUPS + ["sex", "age_band"], as_index=False)[

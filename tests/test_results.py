@@ -178,3 +178,66 @@ def test_event_extract_without_denominators(demo_workspace) -> None:
     ).for_indicator("mortality_u75")
     assert a["value"].iloc[0] == pytest.approx(b["value"].iloc[0])
     assert a["upper_ci"].iloc[0] == pytest.approx(b["upper_ci"].iloc[0])
+
+
+def test_indirectly_standardised_ratio_against_england(demo_workspace) -> None:
+    """An 'isratio' indicator (an SAR, England = 100): expected events from England's age-specific
+    rates, worked out here independently of hiworkbook.stats."""
+    import copy
+    import dataclasses
+
+    from hiworkbook.indicators import Indicator
+
+    base = demo_workspace.indicators["copd_admissions"]
+    ws = copy.copy(demo_workspace)
+    ws.indicators = {
+        **demo_workspace.indicators,
+        "copd_sar": Indicator(
+            id="copd_sar",
+            name="COPD admissions, standardised ratio",
+            measure="isratio",
+            multiplier=100,
+            unit="(England = 100)",
+            polarity="low_is_good",
+            age_bands=base.age_bands,
+        ),
+    }
+
+    def with_sar(c: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat(
+            [
+                c,
+                c[c["indicator_id"] == "copd_admissions"].assign(
+                    indicator_id="copd_sar"
+                ),
+            ]
+        )
+
+    ws.counts = with_sar(demo_workspace.counts)
+    england = demo_workspace.comparators[0]
+    ws.comparators = [dataclasses.replace(england, counts=with_sar(england.counts))]
+    res = hw.place_results(ws.place("X06000001"), indicators=["copd_sar"])
+    t = res.table[res.table["breakdown"].isin(["area", "comparator"])].set_index(
+        "area_code"
+    )
+
+    eng = england.counts
+    eng = eng[
+        (eng["indicator_id"] == "copd_admissions")
+        & (eng["period"].astype(str) == "2024")
+    ]
+    rate = (
+        eng.groupby("age_band")["numerator"].sum()
+        / eng.groupby("age_band")["denominator"].sum()
+    )
+    c = demo_workspace.counts
+    mine = c[
+        (c["indicator_id"] == "copd_admissions")
+        & (c["period"].astype(str) == "2024")
+        & c["lsoa21_code"].isin(res.place.area_codes)
+    ]
+    observed = mine["numerator"].sum()
+    expected = (mine.groupby("age_band")["denominator"].sum() * rate).sum()
+    assert t.loc["X06000001", "value"] == pytest.approx(100 * observed / expected)
+    assert t.loc["X92000001", "value"] == pytest.approx(100.0)
+    assert t.loc["X06000001", "comparison"] == "worse"  # the demo's most deprived LTLA
