@@ -23,6 +23,7 @@ import pandas as pd
 
 from hiworkbook import disclosure, inequality, stats
 from hiworkbook.indicators import Indicator
+from hiworkbook.validate import ProblemLog, did_you_mean
 from hiworkbook.workspace import Comparator, Place, nearest_period
 
 _log = logging.getLogger(__name__)
@@ -211,6 +212,15 @@ def place_results(
     wanted = indicators or [
         i for i in ws.indicators if i in set(counts["indicator_id"])
     ]
+    unknown = [i for i in wanted if i not in ws.indicators]
+    if unknown:
+        log = ProblemLog()
+        for i in unknown:
+            log.error(
+                f"No indicator is defined with the id '{i}'{did_you_mean(i, ws.indicators)}.",
+                fix="Use an id from the workbook's indicator definitions.",
+            )
+        log.raise_if_errors("place_results")
     primary = _primary(place.comparators, comparator)
 
     frames = []
