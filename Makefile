@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format notebooks-clean browser bench lab clean
+.PHONY: help install demo test test-fast lint format notebooks browser bench lab clean
 
 help: ## list every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ lint: $(STAMP) ## ruff lint and format check, and notebooks stored without outpu
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+notebooks: $(STAMP) ## regenerate notebooks/*.ipynb (no outputs) from scripts/make_notebooks.py
+	$(BIN)/python scripts/make_notebooks.py
+	$(BIN)/ruff format notebooks
 
 bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_stats.py
