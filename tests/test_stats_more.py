@@ -221,3 +221,64 @@ def test_funnel_rate_and_ratio() -> None:
     r = stats.funnel_limits(d, "obs", "exp", statistic="ratio", confidence=0.95)
     assert r["upper_limit_95"].iloc[0] == pytest.approx(30.88838 / 20, abs=1e-5)
     assert r["significance_95"].tolist() == ["within", "high"]
+
+
+def test_proportion_funnel_matches_phe_reference_outputs() -> None:
+    """Proportion funnel limits against reference outputs published with DHSC's PHStatsMethods
+    test data (``testdata_funnel_prop_outputs.csv``, generated with PHEindicatormethods'
+    ``calculate_funnel_limits``): baseline 80.642448%, 95% ("2s") and 99.8% ("3s") limits in %,
+    capped at 0 and 100. Nine of its rows, copied as published (6 dp)."""
+    from hiworkbook.stats import funnel_curve
+
+    # denominator, lower 95%, upper 95%, lower 99.8%, upper 99.8%
+    reference = [
+        (1, 3.204264, 100, 0, 100),
+        (3, 35.933491, 100, 10.150815, 100),
+        (6, 49.028442, 100, 30.797336, 100),
+        (11, 57.293957, 100, 43.829393, 100),
+        (20, 63.326743, 97.958152, 53.341156, 100),
+        (50, 69.691035, 91.593861, 63.375595, 97.909301),
+        (102, 72.974925, 88.309971, 68.553233, 92.731663),
+        (1008, 78.203374, 83.081521, 76.796814, 84.488082),
+        (110000, 80.408963, 80.875933, 80.274317, 81.010578),
+    ]
+    n = [r[0] for r in reference]
+    got = funnel_curve(0.80642448, n, statistic="proportion", multiplier=1)
+    for row, (_, lo95, hi95, lo998, hi998) in zip(
+        got.itertuples(), reference, strict=True
+    ):
+        assert 100 * row.lower_limit_95 == pytest.approx(lo95, abs=1e-5)
+        assert 100 * row.upper_limit_95 == pytest.approx(hi95, abs=1e-5)
+        assert 100 * row.lower_limit_99_8 == pytest.approx(lo998, abs=1e-5)
+        assert 100 * row.upper_limit_99_8 == pytest.approx(hi998, abs=1e-5)
+
+
+def test_life_expectancy_matches_phe_reference_answers() -> None:
+    """Life expectancy at every band start against the expected answers published in
+    PHEindicatormethods' own tests (``testLifeExpectancy.R``: data ``df1`` and ``answer1``, which
+    that package checks to 4 decimal places). Numbers copied as published."""
+    from hiworkbook.stats import LIFE_TABLE_BANDS, life_expectancy
+
+    pops = [7060, 35059, 46974, 48489, 43219, 38561, 46009, 57208, 61435, 55601,
+            50209, 56416, 46411, 39820, 37978, 37039, 33288, 23306, 11936, 11936]  # fmt: skip
+    deaths = [17, 9, 4, 8, 20, 15, 24, 33, 50, 71,
+              100, 163, 263, 304, 536, 872, 1390, 1605, 1936, 1937]  # fmt: skip
+    value = [80.16960813, 79.36245674, 75.44193645, 70.47299936, 65.52909542, 60.67510088,
+             55.78835987, 50.92752727, 46.06740425, 41.24505636, 36.49322717, 31.83343842,
+             27.26027992, 22.9719144, 18.76856852, 14.95858336, 11.51684445, 8.618849241,
+             6.163942934, 6.16210635]  # fmt: skip
+    lower = [79.88268548, 79.0898816, 75.17407307, 70.20675732, 65.26548673, 60.41876577,
+             55.53801579, 50.68279939, 45.82666794, 41.00842831, 36.26223216, 31.60996318,
+             27.04337271, 22.76653134, 18.57570352, 14.77985004, 11.34831778, 8.451134045,
+             5.978358351, 5.887683386]  # fmt: skip
+    upper = [80.45653078, 79.63503188, 75.70979983, 70.7392414, 65.79270412, 60.931436,
+             56.03870395, 51.17225516, 46.30814055, 41.48168441, 36.72422219, 32.05691365,
+             27.47718713, 23.17729746, 18.96143352, 15.13731667, 11.68537112, 8.786564437,
+             6.349527517, 6.436529314]  # fmt: skip
+    data = pd.DataFrame(
+        {"age_band": list(LIFE_TABLE_BANDS), "deaths": deaths, "pop": pops}
+    )
+    got = life_expectancy(data, "deaths", "pop", "age_band")
+    assert got["value"].to_numpy() == pytest.approx(value, abs=1e-4)
+    assert got["lower_ci"].to_numpy() == pytest.approx(lower, abs=1e-4)
+    assert got["upper_ci"].to_numpy() == pytest.approx(upper, abs=1e-4)
