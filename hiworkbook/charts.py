@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hiworkbook.narrative import fmt_value
+from hiworkbook.narrative import fmt_value, short_group
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 
 __all__ = ["Chart", "Panel", "quintile_chart", "ethnicity_chart", "ethnicity_panel"]
@@ -212,7 +212,7 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
         )
         ax.legend(fontsize=7, frameon=False, loc="lower right")
     labels = [
-        _short_group(c) + (" (suppressed)" if s else "")
+        short_group(c) + (" (suppressed)" if s else "")
         for c, s in zip(e["category"], e["is_suppressed"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
@@ -223,7 +223,7 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
     )
     fig.tight_layout()
     parts = [
-        f"{_short_group(c)}: {fmt_value(v, ind.unit)} ({comp})"
+        f"{short_group(c)}: {fmt_value(v, ind.unit)} ({comp})"
         for c, v, comp in zip(e["category"], vals, e["comparison"], strict=True)
     ]
     alt = (
@@ -236,10 +236,6 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
         "than the place overall."
     )
     return Chart(fig, alt, caption)
-
-
-def _short_group(name: str) -> str:
-    return str(name).split(",")[0]
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,20 @@ def headline(
     worse = summary[summary["comparison"] == "worse"]
     better = summary[summary["comparison"] == "better"]
     similar = summary[summary["comparison"] == "similar"]
+    ethnic = []
+    eth = results.table[
+        (results.table["breakdown"] == "ethnic_group") & ~results.table["is_suppressed"]
+    ]
+    for ind_id, rows in eth.groupby("indicator_id", sort=False):
+        worse_groups = (
+            rows.loc[rows["comparison"] == "worse", "category"]
+            .map(short_group)
+            .tolist()
+        )
+        if worse_groups:
+            ethnic.append(
+                {"name": results.indicators[ind_id].name, "groups": worse_groups}
+            )
     keys = [i for i in (key_indicators or []) if i in results.indicators]
     gaps = [_gap(results, i) for i in (keys or _default_keys(results))]
     gaps = [g for g in gaps if g]
@@ -127,6 +141,7 @@ def headline(
         n_similar=len(similar),
         n_indicators=len(summary),
         gaps=gaps,
+        ethnic=ethnic,
         synthetic=place.workspace.synthetic if place.workspace else False,
         confidence=f"{results.confidence:.0%}",
     )
@@ -313,3 +328,8 @@ def gradient_sentence(results: PlaceResults, indicator_id: str) -> Narrative:
         only_gaps=True,
     )
     return Narrative(html)
+
+
+def short_group(name: str) -> str:
+    """The first words of an ONS broad ethnic group ("Black, Black British, …" → "Black")."""
+    return str(name).split(",")[0].replace(" or Multiple ethnic groups", "").strip()

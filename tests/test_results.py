@@ -241,3 +241,17 @@ def test_indirectly_standardised_ratio_against_england(demo_workspace) -> None:
     assert t.loc["X06000001", "value"] == pytest.approx(100 * observed / expected)
     assert t.loc["X92000001", "value"] == pytest.approx(100.0)
     assert t.loc["X06000001", "comparison"] == "worse"  # the demo's most deprived LTLA
+
+
+def test_headline_names_ethnic_groups_faring_worse(results) -> None:
+    text = re.sub(r"<[^>]+>", "", hw.narrative.headline(results).html)
+    t = results.table
+    worse = t[
+        (t["breakdown"] == "ethnic_group")
+        & (t["comparison"] == "worse")
+        & ~t["is_suppressed"]
+    ]
+    assert len(worse), "the demo builds in ethnic inequalities"
+    assert "By ethnic group" in text
+    for group in worse["category"].map(hw.narrative.short_group):
+        assert f"{group}" in text
