@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hiworkbook.narrative import fmt_value, short_group
+from hiworkbook.narrative import HTMLFragment, fmt_value, short_group
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 
 __all__ = ["Chart", "Panel", "quintile_chart", "ethnicity_chart", "ethnicity_panel"]
@@ -238,14 +238,7 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
     return Chart(fig, alt, caption)
 
 
-@dataclass(frozen=True)
-class Panel:
-    """Several charts (or a sentence saying why there are none) displayed together."""
-
-    html: str
-
-    def _repr_html_(self) -> str:
-        return self.html
+Panel = HTMLFragment  # several charts shown together
 
 
 def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:

@@ -18,7 +18,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 
-__all__ = ["Narrative", "headline", "indicator_sentence", "fmt_int", "fmt_value"]
+__all__ = [
+    "HTMLFragment",
+    "Narrative",
+    "headline",
+    "indicator_sentence",
+    "fmt_int",
+    "fmt_value",
+]
 
 _env = Environment(
     loader=PackageLoader("hiworkbook", "templates"),
@@ -29,8 +36,10 @@ _env = Environment(
 
 
 @dataclass(frozen=True)
-class Narrative:
-    """HTML text that displays itself in a notebook (and so in the HTML report)."""
+class HTMLFragment:
+    """HTML that displays itself in a notebook (and so in the HTML report): the one type every
+    text view returns — sentences here, tables in :mod:`hiworkbook.tables`, chart panels in
+    :mod:`hiworkbook.charts`."""
 
     html: str
 
@@ -39,6 +48,9 @@ class Narrative:
 
     def __str__(self) -> str:
         return self.html
+
+
+Narrative = HTMLFragment  # a paragraph or more of report text
 
 
 def fmt_int(n: float) -> str:

@@ -7,12 +7,11 @@ higher. Colour is never the only signal: the comparison is also written in words
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 
 import pandas as pd
 
-from hiworkbook.narrative import fmt_int, fmt_value
+from hiworkbook.narrative import HTMLFragment, fmt_int, fmt_value
 from hiworkbook.results import PlaceResults
 
 __all__ = ["HTMLTable", "indicator_table", "COMPARISON_COLOURS"]
@@ -35,14 +34,7 @@ _WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class HTMLTable:
-    """An HTML table that displays itself in a notebook."""
-
-    html: str
-
-    def _repr_html_(self) -> str:
-        return self.html
+HTMLTable = HTMLFragment  # a table of the result table
 
 
 def indicator_table(results: PlaceResults) -> HTMLTable:
