@@ -1,134 +1,25 @@
-"""Write the report notebooks from the cell sources below (no outputs).
+"""Write every notebook in notebooks/ from its cell sources (no outputs).
 
-- notebooks/place_profile.ipynb: a place's health-inequalities profile from a workbook;
-- notebooks/la_profile.ipynb: a local authority against England from published Fingertips values.
-
-The notebooks are what users open and papermill runs; this script keeps their structure reviewable
-as Python and regenerates them: `python scripts/make_notebooks.py` (then `make format`).
+Each module in ``scripts/notebook_sources/`` defines ``NOTEBOOKS``, a mapping of a path relative to
+``notebooks/`` to a list of nbformat cells. One module per notebook (or per family of notebooks,
+such as a course whose learner and solution versions come from one source), so the notebooks'
+structure is reviewed as Python. Regenerate with ``make notebooks``.
 """
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-
-PARAMETERS = """\
-config: str = ""  # workbook.toml; empty for the synthetic demo region
-place_code: str = ""  # place code (LTLA, ICB ...); empty for the first place
-period: str = ""  # period to report, such as 2024; empty for the workbook's default
-comparator: str = ""  # comparator name or code; empty for England, else the parent
-indicators: list = []  # indicator ids to report; empty for all with counts
-map_indicator: str = "hypertension_detection"  # indicator mapped by small area
-chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
-gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the headline
-ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
-confidence: float = 0.95  # confidence level of intervals and significance tests
-seed: int = 1  # seed of the SII simulation (same seed, same numbers)
-"""
-
-cells = [
-    new_code_cell(
-        "from IPython.display import display\n\nimport hiworkbook as hw",
-        metadata={"tags": ["remove-cell"]},
-    ),
-    new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-    new_markdown_cell(
-        "<!-- Validate everything before any work: one DataError lists every problem. -->"
-    ),
-    new_code_cell(
-        "place = hw.load_place(\n"
-        "    config,\n"
-        "    place_code,\n"
-        "    period=period,\n"
-        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators],\n"
-        ")\n"
-        "results = hw.place_results(\n"
-        "    place,\n"
-        "    period=period or None,\n"
-        "    indicators=indicators or None,\n"
-        "    comparator=comparator or None,\n"
-        "    confidence=confidence,\n"
-        "    seed=seed,\n"
-        ")\n"
-        "display(hw.narrative.title(results))",
-    ),
-    new_markdown_cell("## Headline"),
-    new_code_cell("display(hw.narrative.headline(results, gap_indicators))"),
-    new_markdown_cell("## Where deprivation is concentrated"),
-    new_code_cell(
-        "display(hw.narrative.deprivation_summary(results))\n"
-        "display(\n"
-        "    hw.maps.deprivation_map(\n"
-        "        place.areas,\n"
-        "        code_col=place.workspace.area_col,\n"
-        "        outline=place.outline(),\n"
-        '        title=f"{place.name}: neighbourhoods by national IMD decile",\n'
-        "    )\n"
-        ")"
-    ),
-    new_markdown_cell("## An indicator by neighbourhood"),
-    new_code_cell(
-        "display(hw.maps.results_map(results, map_indicator, outline=place.outline()))"
-    ),
-    new_markdown_cell("## The gradient by deprivation"),
-    new_code_cell(
-        "display(hw.charts.quintile_chart(results, chart_indicator))\n"
-        "display(hw.narrative.gradient_sentence(results, chart_indicator))"
-    ),
-    new_markdown_cell("## Ethnicity"),
-    new_code_cell("display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"),
-    new_markdown_cell("## All indicators"),
-    new_code_cell("display(hw.tables.indicator_table(results))"),
-    new_code_cell("display(hw.narrative.methods_footer(results))"),
-]
-
-LA_PARAMETERS = """\
-fingertips: str = ""  # path to a Fingertips export (web CSV or API layout)
-metadata: str = ""  # Fingertips indicator metadata (polarity, comparison method)
-boundaries: str = ""  # LAD boundaries
-area_code: str = "E08000009"  # local authority code (E06, E07, E08, E09)
-benchmark_code: str = "E92000001"  # benchmark area code; England by default
-map_indicator: str = ""  # indicator id to map; empty for the first with LA values
-period: str = ""  # period such as 2023; empty for each indicator's latest
-"""
-
-LA_CELLS = [
-    new_code_cell(
-        "from IPython.display import display\n\nfrom hiworkbook import published",
-        metadata={"tags": ["remove-cell"]},
-    ),
-    new_code_cell(LA_PARAMETERS, metadata={"tags": ["parameters"]}),
-    new_markdown_cell(
-        "<!-- Validate everything before any work: one DataError lists every problem. "
-        "Empty paths use ../shared/realdata when it is beside the project. -->"
-    ),
-    new_code_cell(
-        "inputs = published.load_profile_inputs(\n"
-        "    fingertips,\n"
-        "    boundaries,\n"
-        "    metadata,\n"
-        "    area_code=area_code,\n"
-        "    benchmark_code=benchmark_code,\n"
-        "    map_indicator=map_indicator,\n"
-        "    period=period,\n"
-        ")\n"
-        "display(published.title(inputs))",
-    ),
-    new_markdown_cell("## Headline"),
-    new_code_cell("display(published.headline(inputs.profile))"),
-    new_markdown_cell("## All indicators"),
-    new_code_cell("display(published.profile_table(inputs.profile))"),
-    new_markdown_cell("## Local authorities compared"),
-    new_code_cell("display(published.la_map(inputs))"),
-    new_code_cell("display(published.sources_footer(inputs))"),
-]
+SOURCES = Path(__file__).resolve().parent / "notebook_sources"
 
 
-def write_notebook(name: str, cells: list) -> Path:
-    """Write ``notebooks/<name>.ipynb`` with a python3 kernelspec and stable cell ids."""
-    nb = new_notebook(cells=cells)
+def write_notebook(relpath: str, cells: list) -> Path:
+    """Write ``notebooks/<relpath>`` with a python3 kernelspec and stable cell ids."""
+    nb = new_notebook(cells=[nbformat.from_dict(dict(c)) for c in cells])
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -137,11 +28,27 @@ def write_notebook(name: str, cells: list) -> Path:
     nb.metadata["language_info"] = {"name": "python"}
     for i, c in enumerate(nb.cells):
         c["id"] = f"cell-{i:02d}"
-    out = ROOT / "notebooks" / f"{name}.ipynb"
+    out = ROOT / "notebooks" / relpath
+    out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return out
 
 
+def load_sources() -> dict[str, list]:
+    """Every notebook the sources define: ``{path relative to notebooks/: cells}``."""
+    notebooks: dict[str, list] = {}
+    for src in sorted(SOURCES.glob("[!_]*.py")):
+        spec = importlib.util.spec_from_file_location(f"_nbsrc_{src.stem}", src)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        for rel, cells in module.NOTEBOOKS.items():
+            if rel in notebooks:
+                raise SystemExit(f"{src.name}: {rel} is defined twice")
+            notebooks[rel] = cells
+    return notebooks
+
+
 if __name__ == "__main__":
-    print(write_notebook("place_profile", cells))
-    print(write_notebook("la_profile", LA_CELLS))
+    for rel, cells in load_sources().items():
+        print(write_notebook(rel, cells))

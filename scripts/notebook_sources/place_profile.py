@@ -1,0 +1,75 @@
+"""notebooks/place_profile.ipynb: a place's health-inequalities profile from a workbook."""
+
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+PARAMETERS = """\
+config: str = ""  # workbook.toml; empty for the synthetic demo region
+place_code: str = ""  # place code (LTLA, ICB ...); empty for the first place
+period: str = ""  # period to report, such as 2024; empty for the workbook's default
+comparator: str = ""  # comparator name or code; empty for England, else the parent
+indicators: list = []  # indicator ids to report; empty for all with counts
+map_indicator: str = "hypertension_detection"  # indicator mapped by small area
+chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
+gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the headline
+ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
+confidence: float = 0.95  # confidence level of intervals and significance tests
+seed: int = 1  # seed of the SII simulation (same seed, same numbers)
+"""
+
+cells = [
+    new_code_cell(
+        "from IPython.display import display\n\nimport hiworkbook as hw",
+        metadata={"tags": ["remove-cell"]},
+    ),
+    new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+    new_markdown_cell(
+        "<!-- Validate everything before any work: one DataError lists every problem. -->"
+    ),
+    new_code_cell(
+        "place = hw.load_place(\n"
+        "    config,\n"
+        "    place_code,\n"
+        "    period=period,\n"
+        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators],\n"
+        ")\n"
+        "results = hw.place_results(\n"
+        "    place,\n"
+        "    period=period or None,\n"
+        "    indicators=indicators or None,\n"
+        "    comparator=comparator or None,\n"
+        "    confidence=confidence,\n"
+        "    seed=seed,\n"
+        ")\n"
+        "display(hw.narrative.title(results))",
+    ),
+    new_markdown_cell("## Headline"),
+    new_code_cell("display(hw.narrative.headline(results, gap_indicators))"),
+    new_markdown_cell("## Where deprivation is concentrated"),
+    new_code_cell(
+        "display(hw.narrative.deprivation_summary(results))\n"
+        "display(\n"
+        "    hw.maps.deprivation_map(\n"
+        "        place.areas,\n"
+        "        code_col=place.workspace.area_col,\n"
+        "        outline=place.outline(),\n"
+        '        title=f"{place.name}: neighbourhoods by national IMD decile",\n'
+        "    )\n"
+        ")"
+    ),
+    new_markdown_cell("## An indicator by neighbourhood"),
+    new_code_cell(
+        "display(hw.maps.results_map(results, map_indicator, outline=place.outline()))"
+    ),
+    new_markdown_cell("## The gradient by deprivation"),
+    new_code_cell(
+        "display(hw.charts.quintile_chart(results, chart_indicator))\n"
+        "display(hw.narrative.gradient_sentence(results, chart_indicator))"
+    ),
+    new_markdown_cell("## Ethnicity"),
+    new_code_cell("display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"),
+    new_markdown_cell("## All indicators"),
+    new_code_cell("display(hw.tables.indicator_table(results))"),
+    new_code_cell("display(hw.narrative.methods_footer(results))"),
+]
+
+NOTEBOOKS = {"place_profile.ipynb": cells}
