@@ -31,6 +31,7 @@ _LAZY = {
     "load_indicators": "hiworkbook.indicators",
 }
 _SUBMODULES = {
+    "benchmark",
     "charts",
     "config",
     "demo",
@@ -50,6 +51,7 @@ _SUBMODULES = {
     "validate",
     "workspace",
     "batch",
+    "views",
 }
 
 __all__ = ["__version__", *_LAZY, *sorted(_SUBMODULES)]

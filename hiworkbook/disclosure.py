@@ -33,7 +33,15 @@ SUPPRESSED_NOTE = "Suppressed: fewer than {n} events (disclosure control)"
 SECONDARY_NOTE = (
     "Suppressed to protect another suppressed value (secondary suppression)"
 )
-_BLANK = ["numerator", "denominator", "value", "lower_ci", "upper_ci"]
+_BLANK = [
+    "numerator",
+    "denominator",
+    "value",
+    "lower_ci",
+    "upper_ci",
+    "lower_ci_998",
+    "upper_ci_998",
+]
 
 
 def suppress(table: pd.DataFrame, min_count: int = 5) -> pd.DataFrame:
@@ -94,6 +102,7 @@ def suppress(table: pd.DataFrame, min_count: int = 5) -> pd.DataFrame:
     t["value_note"] = t["value_note"].astype(object)
     t.loc[primary, "value_note"] = note
     t.loc[secondary & ~primary, "value_note"] = SECONDARY_NOTE
-    if "comparison" in t:
-        t.loc[t["is_suppressed"], "comparison"] = "not compared"
+    for col in ("comparison", "comparison_998"):
+        if col in t:
+            t.loc[t["is_suppressed"], col] = "not compared"
     return t
