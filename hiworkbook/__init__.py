@@ -33,8 +33,10 @@ _LAZY = {
 _SUBMODULES = {
     "charts",
     "config",
+    "coverage",
     "demo",
     "disclosure",
+    "export",
     "indicators",
     "inequality",
     "io",

@@ -68,6 +68,7 @@ RESULT_COLUMNS = [
     "comparison",
     "polarity",
     "is_suppressed",
+    "is_rounded",
 ]
 _VALUE_TYPE = {"dsr": 1, "rate": 1, "isratio": 1, "proportion": 2, "life_expectancy": 0}
 
@@ -261,7 +262,13 @@ def place_results(
     # The SII summarises a fitted line, not cells, so it uses the quintile values before
     # suppression (as PHE does); it reveals no small count.
     sii = _sii(table, ws.indicators, sii_reps, seed)
-    table = disclosure.suppress(table, min_count=ws.config.min_count)
+    # small areas inside each quintile add up to the quintile: a linked set for secondary suppression
+    quintiles = place.areas.set_index(area_col)["imd_quintile"].dropna().astype(int)
+    table = disclosure.apply(
+        table,
+        ws.config.disclosure,
+        nesting={"imd_quintile": quintiles.map(QUINTILE_LABELS).to_dict()},
+    )
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA

@@ -49,6 +49,10 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
     HTMLTable
     """
     s = results.summary()
+    if s.empty:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "table")
     comp_name = escape(results.primary_comparator or "Comparator")
     rows = []
     for _, r in s.iterrows():
@@ -88,9 +92,22 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
     html = (
         "<table class='hiw-table'>"
         f"<caption>Indicators for {escape(results.place.name)}, {escape(results.period)}, compared with "
-        f"{comp_name} ({results.confidence:.0%} confidence intervals)</caption>"
+        f"{comp_name} ({results.confidence:.0%} confidence intervals){_rounding_note(results)}</caption>"
         "<thead><tr><th scope='col'>Indicator</th><th scope='col'>Count</th><th scope='col'>Value</th>"
         f"<th scope='col'>95% CI</th><th scope='col'>{comp_name}</th><th scope='col'>Compared with {comp_name}</th></tr></thead>"
         "<tbody>" + "".join(rows) + "</tbody></table>"
     )
     return HTMLTable(html)
+
+
+def _rounding_note(results: PlaceResults) -> str:
+    """The caption's note when counts are rounded (values are from the unrounded counts)."""
+    t = results.table
+    if "is_rounded" not in t or not t["is_rounded"].fillna(False).astype(bool).any():
+        return ""
+    ws = results.place.workspace
+    base = ws.config.disclosure.rounding_base if ws is not None else 5
+    return (
+        f". Counts are rounded to the nearest {base}; values and intervals are calculated "
+        "from the unrounded counts"
+    )
