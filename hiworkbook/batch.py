@@ -152,6 +152,8 @@ def run_reports(
                 **(parameters or {}),
                 "config": str(config),
                 "place_code": r.place_code,
+                # the place's figures as CSV/Parquet beside its report (hiworkbook.export)
+                "output_dir": str(run_dir.resolve() / r.place_code),
             },
             synthetic=ws.synthetic,
             keep_notebook=keep_notebooks,

@@ -125,11 +125,13 @@ class Chart:
 
 def quintile_chart(
     results: PlaceResults, indicator_id: str, *, sex: str | None = None
-) -> Chart:
+) -> Chart | HTMLFragment:
     """An indicator by national deprivation quintile with 95% CIs and the slope index of inequality.
 
     Bars show each quintile's value with its confidence interval; a line marks the place's own
     value and, when available, the primary comparator's. The title carries the SII with its CI.
+    When ``indicator_id`` has no quintile values, another indicator that has is charted; when
+    none has, the sentence of :func:`hiworkbook.coverage.missing_section` is returned instead.
 
     Parameters
     ----------
@@ -138,7 +140,12 @@ def quintile_chart(
     sex : str, optional
         For indicators reported by sex (life expectancy); default the first available.
     """
-    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
+    picked = results.pick(indicator_id, "gradient")
+    if picked is None:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "gradient", indicator_id)
+    indicator_id = picked
     ind = results.indicators[indicator_id]
     q = results.for_indicator(indicator_id, "imd_quintile")
     sexes = sorted(q["sex"].unique())
@@ -404,9 +411,7 @@ def ethnicity_panel(
                 ethnicity_chart(results, i, comparator=comparator, level=level)
             )
     if not charts:
-        return Panel(
-            "<p>No indicator in this report has counts by ethnic group for "
-            f"{html.escape(results.period)}. Add counts with an <code>ethnic_group</code> column "
-            "to show the breakdown NHS England asks for beside deprivation.</p>"
-        )
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "ethnicity")
     return Panel("".join(c._repr_html_() for c in charts))

@@ -193,6 +193,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     for w in ws.warnings:
         print(f"  - {w}")
+    from hiworkbook import paths
+    from hiworkbook.coverage import data_gaps
+
+    gaps = data_gaps(ws)
+    if gaps:
+        print("What the reports will lack (optional files not given):")
+        for g in gaps:
+            print(f"  - {g}")
+    p = ws.config.disclosure
+    print(f"Disclosure control: {p.policy} ({p.describe()})")
+    print(
+        f"Validated workspaces are cached in {paths.cache_dir()} (HIWORKBOOK_CACHE moves it)."
+    )
     return 0
 
 

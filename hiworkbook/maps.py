@@ -785,7 +785,7 @@ def results_map(
     *,
     title: str | None = None,
     **kwargs: Any,
-) -> OfflineMap:
+) -> Any:
     """Map one indicator of a place's result table by small area.
 
     Parameters
@@ -799,12 +799,20 @@ def results_map(
 
     Returns
     -------
-    OfflineMap
+    OfflineMap or HTMLFragment
+        The map; or, when no indicator has values by small area, one sentence saying which
+        files would fill it (:func:`hiworkbook.coverage.missing_section`).
     """
     from hiworkbook.results import small_area_frame
 
     if hasattr(results, "pick"):  # fall back to an indicator the place has values for
-        indicator_id = results.pick(indicator_id, "map") or indicator_id
+        picked = results.pick(indicator_id, "map")
+        sa = results.for_indicator(picked, "small_area") if picked else None
+        if picked is None or sa is None or sa.empty:
+            from hiworkbook.coverage import missing_section
+
+            return missing_section(results, "map", indicator_id)
+        indicator_id = picked
     frame = small_area_frame(results, indicator_id)
     ind = getattr(results, "indicators", {}).get(indicator_id)
     place = results.place
