@@ -31,7 +31,11 @@ _LAZY = {
     "load_indicators": "hiworkbook.indicators",
 }
 _SUBMODULES = {
+    "breakdowns",
     "charts",
+    "core20plus5",
+    "explore",
+    "export",
     "config",
     "demo",
     "disclosure",

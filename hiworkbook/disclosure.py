@@ -9,7 +9,7 @@ publication policies):
    reveals nothing about an individual that a suppressed cell would protect, and suppressing zeros
    hides real good news.
 2. **Secondary suppression.** Within a breakdown whose total is shown (ethnic groups, deprivation
-   quintiles), if exactly one category is suppressed its count could be recovered as the total
+   quintiles and deciles, Core20 against the rest, sex, age bands: :data:`PARTITIONS`), if exactly one category is suppressed its count could be recovered as the total
    minus the others, so the category with the next smallest numerator is suppressed as well.
 3. Comparator rows (national or regional totals) are never suppressed.
 
@@ -27,7 +27,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["suppress", "SUPPRESSED_NOTE"]
+__all__ = ["suppress", "SUPPRESSED_NOTE", "PARTITIONS"]
+
+#: Breakdowns whose categories partition a shown total, so one suppressed category could be
+#: recovered by subtraction (rule 2). Added to by :mod:`hiworkbook.breakdowns`' breakdowns.
+PARTITIONS = (
+    "ethnic_group",
+    "imd_quintile",
+    "imd_decile",
+    "local_quintile",
+    "core20",
+    "sex",
+    "age_band",
+    "plus_group",
+)
 
 SUPPRESSED_NOTE = "Suppressed: fewer than {n} events (disclosure control)"
 SECONDARY_NOTE = (
@@ -75,7 +88,7 @@ def suppress(table: pd.DataFrame, min_count: int = 5) -> pd.DataFrame:
     groups = (
         ["indicator_id", "sex", "breakdown"] if "indicator_id" in t else ["breakdown"]
     )
-    shared = t["breakdown"].isin(["ethnic_group", "imd_quintile"])
+    shared = t["breakdown"].isin(PARTITIONS)
     for _, idx in t[shared].groupby(groups, dropna=False).groups.items():
         hit = primary.loc[idx]
         if hit.sum() == 1:
