@@ -49,9 +49,16 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_reports.py
 
-lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
+LAB_STAMP := $(VENV)/.lab-stamp
+
+$(LAB_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	$(BIN)/jupyter lab notebooks/
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it on notebooks/, offline
+	$(BIN)/jupyter lab --notebook-dir=notebooks \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  --LabApp.news_url=None
 
 clean: ## remove generated demo data, caches and reports (keeps .venv)
 	rm -rf data/demo data/cache reports/demo .pytest_cache .ruff_cache .hypothesis

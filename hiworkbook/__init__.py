@@ -32,12 +32,15 @@ _LAZY = {
 }
 _SUBMODULES = {
     "benchmark",
+    "breakdowns",
     "charts",
+    "core20plus5",
+    "explore",
+    "export",
     "config",
     "coverage",
     "demo",
     "disclosure",
-    "export",
     "indicators",
     "inequality",
     "io",
