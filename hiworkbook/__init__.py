@@ -33,8 +33,10 @@ _LAZY = {
 _SUBMODULES = {
     "charts",
     "config",
+    "deepdive",
     "demo",
     "disclosure",
+    "export",
     "indicators",
     "inequality",
     "io",
@@ -44,6 +46,7 @@ _SUBMODULES = {
     "paths",
     "report",
     "results",
+    "spatial",
     "stats",
     "tables",
     "validate",
