@@ -837,6 +837,13 @@ def _lisa(
         )
     else:
         used = areas[areas[area_col].isin(cnt.index)]
+    if len(used) < 10:
+        out["note"] = (
+            f"Only {len(used)} small areas have a value: too few for local Moran's I "
+            "(at least 10 are needed)."
+        )
+        return out
+    if mode != "none":
         c = cnt.reindex(used[area_col])
         e, b = c["events"].to_numpy(float), c["at_risk"].to_numpy(float)
         if mode == "global":
@@ -849,12 +856,6 @@ def _lisa(
             f"values ({what}) of {len(used):,} small areas; {few:,} of them expect fewer than "
             f"{min_events:g} events"
         )
-    if len(used) < 10:
-        out["note"] = (
-            f"Only {len(used)} small areas have a value: too few for local Moran's I "
-            "(at least 10 are needed)."
-        )
-        return out
     w = spatial.weights(used, area_col)
     lm = spatial.local_moran(
         values, w, permutations=permutations, seed=seed, alpha=fdr_alpha

@@ -102,6 +102,8 @@ def weights(
     if islands not in ("nearest", "keep"):
         raise ValueError("islands must be 'nearest' or 'keep'")
     ids = [str(c) for c in areas[code_col]]
+    if not ids:
+        raise ValueError("no areas: weights need at least one area")
     if len(set(ids)) != len(ids):
         raise ValueError(
             f"{code_col} has duplicate codes: weights need one row per area"
