@@ -376,11 +376,11 @@ def funnel_plot(
         np.abs(lim["upper_limit_99_8"].to_numpy(dtype=float) - target), 1e-12
     )
     order = [i for i in np.argsort(-dist) if out998[i]][:max_labels]
-    for i in order:
+    for k, i in enumerate(order):
         ax.annotate(
             names[i],
             (n[i], v[i]),
-            xytext=(4, 3),
+            xytext=(4, 3 if k % 2 == 0 else -9),
             textcoords="offset points",
             fontsize=7,
             color="#1a1a1a",

@@ -419,6 +419,15 @@ def deep_dive(
             f"fdr_alpha must be between 0 and 1, not {fdr_alpha!r}.",
             fix="0.05 is the usual false discovery rate.",
         )
+    if indicator_id in ws.indicators:
+        per = str(period or place.period or ws.default_period)
+        c = ws.counts
+        have = sorted(set(c.loc[c["period"].astype(str) == per, "indicator_id"]))
+        if indicator_id not in have:
+            log.error(
+                f"There are no counts for '{indicator_id}' in {per}.",
+                fix=f"Indicators with counts in {per}: {', '.join(have) or 'none'}.",
+            )
     log.raise_if_errors("deep_dive")
     ind = ws.indicators[indicator_id]
     res = place_results(

@@ -180,6 +180,17 @@ def test_small_counts_are_smoothed_and_not_shown(demo_place) -> None:
     assert "Funnel" not in str(dd.funnel())  # no funnel for a DSR: a sentence says why
 
 
+def test_deep_dive_refuses_bad_settings_at_once(demo_place) -> None:
+    from hiworkbook.deepdive import deep_dive
+    from hiworkbook.validate import DataError
+
+    with pytest.raises(DataError) as err:
+        deep_dive(demo_place, "hypertension_detectoin", smoothing="bayes", fdr_alpha=5)
+    text = str(err.value)
+    assert "hypertension_detection" in text  # did you mean
+    assert "smoothing" in text and "fdr_alpha" in text
+
+
 @pytest.mark.slow
 def test_notebook_runs_on_the_demo(demo_config: Path, tmp_path: Path) -> None:
     import papermill as pm

@@ -50,10 +50,10 @@ cells = [
         "display(dd.decile_chart())\n"
         "display(dd.quintile_chart())\n"
         "display(dd.gradient_sentence())\n"
-        "display(dd.gradient_table())"
+        "display(dd.gradient_table().round(2))"
     ),
     new_markdown_cell("## Has the gradient moved?"),
-    new_code_cell("display(dd.sii_trend_chart())\ndisplay(dd.sii_periods)"),
+    new_code_cell("display(dd.sii_trend_chart())\ndisplay(dd.sii_periods.round(2))"),
     new_markdown_cell("## Small areas against the place: funnel plot"),
     new_code_cell("display(dd.funnel())"),
     new_markdown_cell("## The indicator by small area"),
@@ -62,7 +62,7 @@ cells = [
     new_code_cell(
         "display(dd.lisa_map())\n"
         "display(dd.reading())\n"
-        'display(dd.lisa_table().query("is_significant"))'
+        'display(dd.lisa_table().query("is_significant").round(4))'
     ),
     new_markdown_cell("## Keep the numbers"),
     new_code_cell(
