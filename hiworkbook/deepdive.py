@@ -275,8 +275,10 @@ class DeepDive:
             outline=self.place.outline(),
         )
 
-    def lisa_table(self) -> pd.DataFrame:
-        """Each small area's value, the value LISA used, its cluster and pseudo p-value."""
+    def lisa_table(self, *, significant_only: bool = False) -> pd.DataFrame:
+        """Each small area's value, the value LISA used, its cluster and pseudo p-value (hot
+        spots first); ``significant_only`` keeps the significant areas and the columns a reader
+        needs."""
         area_col = self.place.workspace.area_col
         cols = [
             area_col,
@@ -290,7 +292,12 @@ class DeepDive:
             "is_significant",
             "cluster",
         ]
+        if significant_only:
+            cols = [area_col, "area_name", "imd_decile", "cluster", "value"]
+            cols += ["lisa_value", "p_sim"]
         t = pd.DataFrame(self.areas[[c for c in cols if c in self.areas]])
+        if significant_only:
+            t = t[self.areas.loc[t.index, "is_significant"].astype(bool)]
         order = {c: i for i, c in enumerate(LISA_COLOURS)}
         return (
             t.assign(_o=t["cluster"].map(order).fillna(len(order)))
@@ -1074,12 +1081,12 @@ def _reading(dd: DeepDive) -> str:
         analysed["cluster"].isin(["High-Low (high outlier)", "Low-High (low outlier)"])
     ]
     good = {"high_is_good": "better", "low_is_good": "worse"}.get(ind.polarity)
-    high_means = f" (higher is {good} for this indicator)" if good else ""
+    high_means = f"; higher is {good} for this indicator" if good else ""
     if len(hot) or len(cold):
         s = (
             f"<p><strong>What the clusters show.</strong> Of {n:,} small areas analysed, "
-            f"{len(hot):,} form hot spots (a high value{high_means} among neighbours with high "
-            f"values) and {len(cold):,} cold spots (low among low)"
+            f"{len(hot):,} form hot spots (high values among neighbours with high values"
+            f"{high_means}) and {len(cold):,} cold spots (low among low)"
             + (
                 f"; {len(outl):,} are outliers (high among low or low among high)"
                 if len(outl)

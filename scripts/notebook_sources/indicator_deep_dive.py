@@ -62,7 +62,7 @@ cells = [
     new_code_cell(
         "display(dd.lisa_map())\n"
         "display(dd.reading())\n"
-        'display(dd.lisa_table().query("is_significant").round(4))'
+        "display(dd.lisa_table(significant_only=True).round(3))"
     ),
     new_markdown_cell("## Keep the numbers"),
     new_code_cell(
