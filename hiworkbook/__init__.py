@@ -46,6 +46,7 @@ _SUBMODULES = {
     "results",
     "stats",
     "tables",
+    "teaching",
     "validate",
     "workspace",
     "batch",
