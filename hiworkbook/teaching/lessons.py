@@ -38,6 +38,7 @@ __all__ = [
     "check_headline",
     "class_comparison",
     "core20_by_place",
+    "counts_by_age_band",
     "core20_share",
     "crude_vs_standardised",
     "deprivation_profile",
@@ -513,14 +514,17 @@ def explain_crude_vs_dsr(
     indicator_id: str = "mortality_u75",
     period: str | None = None,
 ) -> Explanation:
-    """What standardisation changed: the places whose rank moves, and the oldest place."""
-    t = crude_vs_standardised(workspace, indicator_id, period)
+    """What standardisation changed: the youngest and oldest places, the spread between places,
+    and any change of ranking."""
+    t = crude_vs_standardised(workspace, indicator_id, period).set_index("place_code")
     ages = age_structure(workspace, period)
     oldest = ages.loc[ages["pct_65_plus"].idxmax()]
     youngest = ages.loc[ages["pct_65_plus"].idxmin()]
-    moved = t[t["crude_rank"] != t["dsr_rank"]]
     ind = workspace.indicators[indicator_id]
-    o = t.set_index("place_code").loc[oldest["place_code"]]
+    y = t.loc[youngest["place_code"]]
+    crude_ratio = t["crude_rate"].max() / t["crude_rate"].min()
+    dsr_ratio = t["dsr"].max() / t["dsr"].min()
+    moved = t[t["crude_rank"] != t["dsr_rank"]]
     if len(moved):
         moves = "; ".join(
             f"{html.escape(r.place_name)} from {r.crude_rank} to {r.dsr_rank}"
@@ -528,17 +532,55 @@ def explain_crude_vs_dsr(
         )
         rank_text = f"Standardising changes the ranking of {fmt_int(len(moved))} places ({moves})."
     else:
-        rank_text = "Here standardising leaves the ranking unchanged, but the gaps between places change size."
+        rank_text = (
+            "Here the ranking stays the same; the size of the differences does not."
+        )
     return Explanation(
-        f"{html.escape(str(oldest['place_name']))} has the oldest population "
-        f"({_pct(oldest['pct_65_plus'])} aged 65 and over, against "
-        f"{_pct(youngest['pct_65_plus'])} in {html.escape(str(youngest['place_name']))}). "
-        f"Its crude {html.escape(ind.name.lower())} is {fmt_value(o['crude_rate'], ind.unit)}; "
+        f"{html.escape(str(youngest['place_name']))} has the youngest population "
+        f"({_pct(youngest['pct_65_plus'])} aged 65 and over, against "
+        f"{_pct(oldest['pct_65_plus'])} in {html.escape(str(oldest['place_name']))}). Its crude "
+        f"{html.escape(ind.name.lower())} is {fmt_value(y['crude_rate'], ind.unit)}; "
         f"standardised to the European Standard Population 2013 it is "
-        f"{fmt_value(o['dsr'], ind.unit)}. {rank_text} The crude rate answers 'how many events "
-        f"happen here?'; the DSR answers 'would this place have more or fewer events than another "
-        f"if both had the same age structure?'."
+        f"{fmt_value(y['dsr'], ind.unit)}. Across the region the highest place's rate is "
+        f"{crude_ratio:.2f} times the lowest's on crude rates but {dsr_ratio:.2f} times on DSRs: "
+        f"age structure {'hid' if dsr_ratio > crude_ratio else 'exaggerated'} part of the "
+        f"difference. {rank_text} The crude rate answers 'how many events happen here?'; the "
+        f"DSR answers 'would this place have more or fewer events than another if both had the "
+        f"same age structure?'."
     )
+
+
+def counts_by_age_band(
+    place: Place, indicator_id: str, period: str | None = None
+) -> pd.DataFrame:
+    """A place's events and population by age band for one indicator (sexes added), in ESP 2013
+    order and restricted to the indicator's bands — the input of a DSR.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``age_band``, ``numerator``, ``denominator``.
+    """
+    ws = place.workspace
+    ind = ws.indicators[indicator_id]
+    period = str(period or place.period or ws.default_period)
+    bands = list(ind.age_bands) or list(stats.ESP2013.index)
+    c = ws.counts
+    c = c[
+        (c["indicator_id"] == indicator_id)
+        & (c["period"].astype(str) == period)
+        & c[ws.area_col].isin(place.area_codes)
+        & (c["ethnic_group"].astype(str) == "all")
+    ]
+    d = pd.DataFrame(
+        {
+            "age_band": c["age_band"].astype(str).to_numpy(),
+            "numerator": pd.to_numeric(c["numerator"]).to_numpy(),
+            "denominator": pd.to_numeric(c["denominator"]).to_numpy(),
+        }
+    )
+    out = d.groupby("age_band")[["numerator", "denominator"]].sum()
+    return out.reindex(bands, fill_value=0).rename_axis("age_band").reset_index()
 
 
 # ------------------------------------------------------------------ lesson 4: the gradient

@@ -39,16 +39,8 @@ added together):
     ),
     code(
         """
-ws = place.workspace
 bands = list(results.indicators["mortality_u75"].age_bands)
-counts = ws.counts[
-    (ws.counts["indicator_id"] == "mortality_u75")
-    & (ws.counts["period"].astype(str) == results.period)
-    & ws.counts[ws.area_col].isin(place.area_codes)
-    & (ws.counts["ethnic_group"].astype(str) == "all")
-    & ws.counts["age_band"].isin(bands)
-]
-by_band = counts.groupby("age_band", observed=True, as_index=False)[["numerator", "denominator"]].sum()
+by_band = hw.teaching.lessons.counts_by_age_band(place, "mortality_u75")
 display(by_band)
 """
     ),
