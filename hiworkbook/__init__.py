@@ -55,6 +55,7 @@ _SUBMODULES = {
     "stats",
     "tables",
     "trends",
+    "teaching",
     "validate",
     "workspace",
     "batch",

@@ -8,6 +8,7 @@ Commands::
     hiworkbook places workbook.toml     list the places reports can be made for
     hiworkbook init workbook.toml       write a commented workbook template
     hiworkbook generate-demo DIR        write the synthetic demo region's files to DIR
+    hiworkbook teach reset [DIR]        restore a learner's copy of the teaching course
 
 Data problems are reported as one readable list, never as a traceback (exit status 1).
 """
@@ -107,7 +108,56 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--overwrite", action="store_true")
     g.set_defaults(func=_cmd_generate)
+    _teach_parser(sub)
     return p
+
+
+def _teach_parser(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser(
+        "teach",
+        help="the teaching course: list it, reset a learner's copy, write the broken workbook",
+        description="The teaching course (notebooks/teaching/): seven lessons on the synthetic "
+        "demo region with self-checking exercises. `make teach` opens it in JupyterLab.",
+    )
+    ts = t.add_subparsers(dest="teach_command", required=True, metavar="ACTION")
+    r = ts.add_parser(
+        "reset",
+        help="restore the course notebooks in a learner's folder (nothing else is touched)",
+        description="Copy the learner version of every course notebook into DIR, replacing "
+        "the learner's copies (kept in DIR/.reset-backup/ unless --no-backup). Other files in "
+        "DIR are left alone.",
+    )
+    r.add_argument(
+        "dir",
+        type=Path,
+        nargs="?",
+        help="the learner's folder (default notebooks/local/teaching)",
+    )
+    r.add_argument(
+        "--lesson",
+        type=int,
+        action="append",
+        metavar="N",
+        help="only lesson N (repeat for several; default all)",
+    )
+    r.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="only copy notebooks that are missing (never overwrite)",
+    )
+    r.add_argument(
+        "--no-backup", action="store_true", help="do not keep the replaced notebooks"
+    )
+    r.set_defaults(func=_cmd_teach_reset)
+    ls = ts.add_parser("list", help="list the lessons with their objectives")
+    ls.set_defaults(func=_cmd_teach_list)
+    b = ts.add_parser(
+        "broken", help="write lesson 7's broken workbook (problems planted on purpose)"
+    )
+    b.add_argument(
+        "dir", type=Path, nargs="?", help="folder (default data/teaching/broken)"
+    )
+    b.set_defaults(func=_cmd_teach_broken)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +290,51 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         kwargs["seed"] = args.seed
     config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
     print(config)
+    return 0
+
+
+def _cmd_teach_reset(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import learner_dir, reset
+
+    try:
+        written = reset(
+            args.dir,
+            lessons=args.lesson,
+            keep_existing=args.keep_existing,
+            backup=not args.no_backup,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    dest = args.dir or learner_dir()
+    print(
+        f"Restored {len(written)} notebook{'s' if len(written) != 1 else ''} in {dest}."
+    )
+    for w in written:
+        print(f"  {w.name}")
+    return 0
+
+
+def _cmd_teach_list(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import COURSE
+
+    for lesson in COURSE:
+        print(f"{lesson.filename}  ({lesson.minutes} min)  {lesson.title}")
+        for o in lesson.objectives:
+            print(f"    - {o}")
+    return 0
+
+
+def _cmd_teach_broken(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import broken_workbook
+
+    try:
+        toml = broken_workbook(args.dir)
+    except FileExistsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Wrote a broken workbook (synthetic) to {toml.parent}.")
+    print(f"List its problems with: hiworkbook validate {toml}")
     return 0
 
 

@@ -432,8 +432,10 @@ def _file_spec(
         return None
     full = (root / written).expanduser().resolve()
     if not full.exists():
+        near = [p.name for p in full.parent.iterdir()] if full.parent.is_dir() else []
         log.error(
-            f"{key} points at {written}, which does not exist (looked for {full}).",
+            f"{key} points at {written}, which does not exist (looked for {full})"
+            f"{did_you_mean(full.name, near)}.",
             file=label,
             fix="Correct the path; relative paths are relative to the config file's folder.",
         )
