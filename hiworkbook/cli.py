@@ -59,7 +59,32 @@ def _parser() -> argparse.ArgumentParser:
             "--workers",
             type=int,
             default=2,
-            help="parallel worker processes (default 2)",
+            help="parallel workers, each with one warm kernel (default 2; 1 = in this process)",
+        )
+        sp.add_argument(
+            "--resume",
+            action="store_true",
+            help="skip places whose report exists and whose notebook, parameters and inputs "
+            "are unchanged (run.json); redo failed and changed ones",
+        )
+        sp.add_argument(
+            "--timeout",
+            type=float,
+            default=300,
+            metavar="SECONDS",
+            help="stop a place that runs longer and record it as failed (default 300)",
+        )
+        sp.add_argument(
+            "--executor",
+            choices=["local", "dask"],
+            default="local",
+            help="where places run: local processes, or Dask (needs hiworkbook[dask])",
+        )
+        sp.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="with --executor dask, a running scheduler (tcp://HOST:8786); "
+            "default a local cluster of --workers processes",
         )
         sp.add_argument(
             "--keep-notebooks", action="store_true", help="keep executed notebooks too"
@@ -182,34 +207,55 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config: Path | None, args: argparse.Namespace) -> int:
-    from hiworkbook.batch import run_reports
+    from hiworkbook.batch import RunInterrupted, run_reports
 
+    if args.scheduler and args.executor != "dask":
+        log.error("--scheduler needs --executor dask")
+        return 2
     params = {"period": args.period} if args.period else {}
     for name, value in args.parameter:
         try:
             params[name] = json.loads(value)
         except json.JSONDecodeError:
             params[name] = value
-    summary = run_reports(
-        config,
-        out_dir=args.out,
-        places=args.places,
-        level=args.level,
-        notebook=args.notebook,
-        parameters=params,
-        workers=args.workers,
-        keep_notebooks=args.keep_notebooks,
-        progress=not args.no_progress,
-    )
-    ok = len(summary.outcomes) - len(summary.failed)
+    try:
+        summary = run_reports(
+            config,
+            out_dir=args.out,
+            places=args.places,
+            level=args.level,
+            notebook=args.notebook,
+            parameters=params,
+            workers=args.workers,
+            keep_notebooks=args.keep_notebooks,
+            progress=not args.no_progress,
+            resume=args.resume,
+            timeout=args.timeout or None,
+            executor=args.executor,
+            scheduler=args.scheduler,
+        )
+    except RunInterrupted as stop:
+        s = stop.summary
+        print(
+            f"Interrupted: {len(s.done)} report(s) on disk, {len(s.pending)} not made; "
+            f"{s.index} lists them; run again with --resume to finish.",
+            file=sys.stderr,
+        )
+        return 130
+    ok = len(summary.done)
     log.info(
-        "%d of %d reports written in %.1f s.",
+        "%d of %d reports written in %.1f s%s.",
         ok,
         len(summary.outcomes),
         summary.seconds,
+        f" ({len(summary.skipped)} up to date, skipped)" if summary.skipped else "",
     )
-    for f in summary.failed:
-        log.error("FAILED %s (%s): %s", f.place_code, f.place_name, f.error)
+    if summary.failed:
+        log.error(
+            "%d place(s) failed (reasons above and in the index): %s",
+            len(summary.failed),
+            ", ".join(f.place_code for f in summary.failed),
+        )
     log.info("Open %s", summary.index)
     return 1 if summary.failed else 0
 
