@@ -8,6 +8,7 @@ Commands::
     hiworkbook places workbook.toml     list the places reports can be made for
     hiworkbook init workbook.toml       write a commented workbook template
     hiworkbook generate-demo DIR        write the synthetic demo region's files to DIR
+    hiworkbook generate-demo --scale england DIR   a synthetic England (33,755 areas, boundaries)
 
 Data problems are reported as one readable list, never as a traceback (exit status 1).
 """
@@ -104,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="random seed (default: the fixed demo seed)",
+    )
+    g.add_argument(
+        "--scale",
+        default="region",
+        help="'region' (default: the 600-area demo ICB), 'england' (a synthetic England: "
+        "33,755 small areas, 296 LTLAs, 42 ICBs, with boundaries) or a number of LTLAs "
+        "(a reduced synthetic England at the same density)",
     )
     g.add_argument("--overwrite", action="store_true")
     g.set_defaults(func=_cmd_generate)
@@ -225,7 +233,27 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     kwargs = {"overwrite": args.overwrite}
     if args.seed is not None:
         kwargs["seed"] = args.seed
-    config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    scale = str(args.scale).strip().lower()
+    if scale == "region":
+        config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    else:
+        from hiworkbook.demo.england import ENGLAND_LTLAS, generate_england_demo
+
+        if scale == "england":
+            n_ltla = ENGLAND_LTLAS
+        elif scale.isdigit() and 2 <= int(scale) <= ENGLAND_LTLAS:
+            n_ltla = int(scale)
+        else:
+            print(
+                f"--scale must be 'region', 'england' or a number of LTLAs from 2 to "
+                f"{ENGLAND_LTLAS}, not {args.scale!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        if args.dir is None:
+            print("Give the folder to write synthetic England into.", file=sys.stderr)
+            return 2
+        config = generate_england_demo(args.dir, n_ltla=n_ltla, **kwargs)
     print(config)
     return 0
 
