@@ -426,7 +426,7 @@ def _latent(rng: np.random.Generator, t: EnglandTiling) -> np.ndarray:
     north = (xy[:, 1] - miny) / max(maxy - miny, 1e-9) - 0.5
     f = f + 0.5 * north
     f = f + rng.normal(0, 0.35, int(t.icb.max()) + 1)[t.icb]
-    f = f + rng.normal(0, 0.45, int(t.ltla.max()) + 1)[t.ltla]
+    f = f + rng.normal(0, 0.3, int(t.ltla.max()) + 1)[t.ltla]
     f = f + 0.5 * _smooth_noise(rng, t.pairs, len(xy)) + 0.35 * rng.normal(size=len(xy))
     return (f - f.mean()) / f.std()
 
