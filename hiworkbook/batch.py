@@ -82,6 +82,7 @@ def run_reports(
     workers: int = 2,
     keep_notebooks: bool = False,
     progress: bool = True,
+    formats: Sequence[str] = ("html",),
 ) -> RunSummary:
     """Make one report per place.
 
@@ -105,6 +106,10 @@ def run_reports(
         Also keep each executed notebook beside its report.
     progress : bool, default True
         Show a progress bar.
+    formats : sequence of str, default ("html",)
+        Add ``"pdf"`` to also print each new report to an A4 PDF beside it with headless
+        Chromium (:mod:`hiworkbook.pdf`); without a browser the HTML is still written and the
+        log says how to get one.
 
     Returns
     -------
@@ -140,6 +145,7 @@ def run_reports(
         for code in wanted:
             ws.place(code)  # raises DataError with suggestions for unknown codes
         table = table[table["place_code"].isin(wanted)]
+    takes_output_dir = _declares_parameter(nb_path, "output_dir")
     tasks = [
         _Task(
             place_code=r.place_code,
@@ -152,6 +158,11 @@ def run_reports(
                 **(parameters or {}),
                 "config": str(config),
                 "place_code": r.place_code,
+                **(
+                    {"output_dir": str(run_dir / r.place_code)}
+                    if takes_output_dir
+                    else {}
+                ),
             },
             synthetic=ws.synthetic,
             keep_notebook=keep_notebooks,
@@ -187,6 +198,10 @@ def run_reports(
                     )
                 bar.update(1)
     bar.close()
+    if "pdf" in formats:  # printing: hiworkbook.pdf
+        from hiworkbook.pdf import print_run
+
+        print_run(run_dir, outcomes, date=datetime.now(UTC).strftime("%d %B %Y"))
     outcomes += _earlier_outcomes(run_dir, {o.place_code for o in outcomes})
     outcomes.sort(key=lambda o: (o.level, o.place_code))
     summary = RunSummary(
@@ -333,17 +348,33 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="report", desc="Reports")
 
 
-def _write_index(summary: RunSummary, ws) -> None:
-    from hiworkbook.report import render_index, write_html
+def _declares_parameter(nb_path: Path, name: str) -> bool:
+    """Whether the notebook's ``parameters`` cell declares ``name`` (so it can be injected)."""
+    try:
+        nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = "".join(cell.get("source", []))
+            return any(
+                line.split(":")[0].split("=")[0].strip() == name
+                for line in src.splitlines()
+            )
+    return False
 
-    entries = [asdict(o) for o in summary.outcomes]
-    html = render_index(
-        entries,
+
+def _write_index(summary: RunSummary, ws) -> None:
+    # index.html (sortable table + tartan rug), index.csv and map.html: hiworkbook.overview
+    from hiworkbook.overview import write_run_index
+
+    write_run_index(
+        summary.run_dir,
+        [asdict(o) for o in summary.outcomes],
+        ws,
         title=f"{ws.config.name}: place reports",
-        synthetic=ws.synthetic,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    write_html(html, summary.index)
 
 
 def _sha256(path: Path) -> str:

@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
             "--notebook", default="place_profile", help="report notebook (name or path)"
         )
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--format",
+            default="html",
+            help="output formats, comma-separated: html (always) and pdf (an A4 board paper "
+            "per report, printed by headless Chromium; see docs/index-and-pdf.md)",
+        )
 
     d = sub.add_parser(
         "demo", help="generate the synthetic demo region and report every place"
@@ -142,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
 def _run(config: Path | None, args: argparse.Namespace) -> int:
     from hiworkbook.batch import run_reports
 
+    formats = [f.strip().lower() for f in str(args.format).split(",") if f.strip()]
+    unknown = sorted(set(formats) - {"html", "pdf"})
+    if unknown:
+        print(
+            f"--format: unknown {', '.join(unknown)} (use html, pdf).", file=sys.stderr
+        )
+        return 2
     params = {"period": args.period} if args.period else {}
     for name, value in args.parameter:
         try:
@@ -158,6 +171,7 @@ def _run(config: Path | None, args: argparse.Namespace) -> int:
         workers=args.workers,
         keep_notebooks=args.keep_notebooks,
         progress=not args.no_progress,
+        formats=formats,
     )
     ok = len(summary.outcomes) - len(summary.failed)
     log.info(
