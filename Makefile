@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv (if missing) and install hiworkbook with its t
 demo: $(STAMP) ## generate the synthetic demo region and write one report per place into reports/demo
 	$(BIN)/hiworkbook demo
 
-browser: ## install Debian's chromium for the offline browser tests (only if missing)
+browser: ## install Debian's chromium and poppler-utils for the browser and PDF tests (only if missing)
 	@bash scripts/install-chromium.sh
 
 test: $(STAMP) browser ## set up and run the whole test suite with lint (what CI runs)

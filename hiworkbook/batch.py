@@ -130,6 +130,7 @@ def run_reports(
     executor: str = "local",
     scheduler: str | None = None,
     after_report: Sequence[AfterReport] = (),
+    formats: Sequence[str] = ("html",),
 ) -> RunSummary:
     """Make one report per place.
 
@@ -166,6 +167,10 @@ def run_reports(
         ``workers`` processes).
     after_report : sequence of callables
         Hooks ``hook(nb, outcome, html_path)`` run in the worker after each report is written.
+    formats : sequence of str, default ("html",)
+        Add ``"pdf"`` to also print each new report to an A4 PDF beside it with headless
+        Chromium (:mod:`hiworkbook.pdf`); without a browser the HTML is still written and the
+        log says how to get one.
 
     Returns
     -------
@@ -205,6 +210,7 @@ def run_reports(
         for code in wanted:
             ws.place(code)  # raises DataError with suggestions for unknown codes
         table = table[table["place_code"].isin(wanted)]
+    takes_output_dir = _declares_parameter(nb_path, "output_dir")
     inputs = _input_hashes(ws, config)
     nb_sha = _sha256(nb_path)
     tasks = []
@@ -213,8 +219,12 @@ def run_reports(
             **(parameters or {}),
             "config": str(config),
             "place_code": r.place_code,
-            # the place's figures as CSV/Parquet beside its report (hiworkbook.export)
-            "output_dir": str(run_dir.resolve() / r.place_code),
+            # the place's figures (CSV/Parquet, summary.json) beside its report
+            **(
+                {"output_dir": str(run_dir.resolve() / r.place_code)}
+                if takes_output_dir
+                else {}
+            ),
         }
         tasks.append(
             _Task(
@@ -282,6 +292,11 @@ def run_reports(
                         bar.update(1)
                         summary.seconds = time.perf_counter() - started
                         record.write()
+        if "pdf" in formats:  # printing the reports made in this run: hiworkbook.pdf
+            from hiworkbook.pdf import print_run
+
+            made = [o for o in summary.outcomes if o.place_code not in summary.skipped]
+            print_run(run_dir, made, date=datetime.now(UTC).strftime("%d %B %Y"))
         summary.state = "finished"
     except KeyboardInterrupt:
         summary.state = "interrupted"
@@ -532,17 +547,33 @@ class _progress:
             self._redirect.__exit__(*exc)
 
 
-def _write_index(summary: RunSummary, ws) -> None:
-    from hiworkbook.report import render_index, write_html
+def _declares_parameter(nb_path: Path, name: str) -> bool:
+    """Whether the notebook's ``parameters`` cell declares ``name`` (so it can be injected)."""
+    try:
+        nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    for cell in nb.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = "".join(cell.get("source", []))
+            return any(
+                line.split(":")[0].split("=")[0].strip() == name
+                for line in src.splitlines()
+            )
+    return False
 
-    entries = [asdict(o) for o in summary.outcomes]
-    html = render_index(
-        entries,
+
+def _write_index(summary: RunSummary, ws) -> None:
+    # index.html (sortable table + tartan rug), index.csv and map.html: hiworkbook.overview
+    from hiworkbook.overview import write_run_index
+
+    write_run_index(
+        summary.run_dir,
+        [asdict(o) for o in summary.outcomes],
+        ws,
         title=f"{ws.config.name}: place reports",
-        synthetic=ws.synthetic,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    write_html(html, summary.index)
 
 
 def _sha256(path: Path) -> str:

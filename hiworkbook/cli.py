@@ -9,6 +9,7 @@ Commands::
     hiworkbook init workbook.toml       write a commented workbook template
     hiworkbook generate-demo DIR        write the synthetic demo region's files to DIR
     hiworkbook teach reset [DIR]        restore a learner's copy of the teaching course
+    hiworkbook generate-demo --scale england DIR   a synthetic England (33,755 areas, boundaries)
 
 Data problems are reported as one readable list, never as a traceback (exit status 1).
 """
@@ -93,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
             "--notebook", default="place_profile", help="report notebook (name or path)"
         )
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--format",
+            default="html",
+            help="output formats, comma-separated: html (always) and pdf (an A4 board paper "
+            "per report, printed by headless Chromium; see docs/index-and-pdf.md)",
+        )
 
     d = sub.add_parser(
         "demo", help="generate the synthetic demo region and report every place"
@@ -130,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="random seed (default: the fixed demo seed)",
+    )
+    g.add_argument(
+        "--scale",
+        default="region",
+        help="'region' (default: the 600-area demo ICB), 'england' (a synthetic England: "
+        "33,755 small areas, 296 LTLAs, 42 ICBs, with boundaries) or a number of LTLAs "
+        "(a reduced synthetic England at the same density)",
     )
     g.add_argument("--overwrite", action="store_true")
     g.set_defaults(func=_cmd_generate)
@@ -209,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
 def _run(config: Path | None, args: argparse.Namespace) -> int:
     from hiworkbook.batch import RunInterrupted, run_reports
 
+    formats = [f.strip().lower() for f in str(args.format).split(",") if f.strip()]
+    unknown = sorted(set(formats) - {"html", "pdf"})
+    if unknown:
+        print(
+            f"--format: unknown {', '.join(unknown)} (use html, pdf).", file=sys.stderr
+        )
+        return 2
     if args.scheduler and args.executor != "dask":
         log.error("--scheduler needs --executor dask")
         return 2
@@ -233,6 +254,7 @@ def _run(config: Path | None, args: argparse.Namespace) -> int:
             timeout=args.timeout or None,
             executor=args.executor,
             scheduler=args.scheduler,
+            formats=formats,
         )
     except RunInterrupted as stop:
         s = stop.summary
@@ -334,7 +356,27 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     kwargs = {"overwrite": args.overwrite}
     if args.seed is not None:
         kwargs["seed"] = args.seed
-    config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    scale = str(args.scale).strip().lower()
+    if scale == "region":
+        config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    else:
+        from hiworkbook.demo.england import ENGLAND_LTLAS, generate_england_demo
+
+        if scale == "england":
+            n_ltla = ENGLAND_LTLAS
+        elif scale.isdigit() and 2 <= int(scale) <= ENGLAND_LTLAS:
+            n_ltla = int(scale)
+        else:
+            print(
+                f"--scale must be 'region', 'england' or a number of LTLAs from 2 to "
+                f"{ENGLAND_LTLAS}, not {args.scale!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        if args.dir is None:
+            print("Give the folder to write synthetic England into.", file=sys.stderr)
+            return 2
+        config = generate_england_demo(args.dir, n_ltla=n_ltla, **kwargs)
     print(config)
     return 0
 

@@ -101,7 +101,11 @@ _PAGE_STYLE = """
   .hiw-tip { font-size: 12px; line-height: 1.4; }
   .hiw-tip b { font-size: 13px; }
   .leaflet-tooltip table td { padding: 0; }
-  @media print { .hiw-legend { box-shadow: none; } }
+  @media print {
+    * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+    .hiw-legend { box-shadow: none; }
+    .leaflet-control-container { display: none; }
+  }
 </style>
 """
 
