@@ -422,6 +422,11 @@ def deep_dive(
             f"permutations must be a whole number of at least 99, not {permutations!r}.",
             fix="999 (the default) gives pseudo p-values down to 0.001.",
         )
+    if not (isinstance(sii_reps, int) and sii_reps >= 1000):
+        log.error(
+            f"sii_reps must be a whole number of at least 1,000, not {sii_reps!r}.",
+            fix="PHE uses 100,000 simulations (the default); 1,000 is its minimum.",
+        )
     if not 0 < float(fdr_alpha) < 1:
         log.error(
             f"fdr_alpha must be between 0 and 1, not {fdr_alpha!r}.",
