@@ -497,14 +497,19 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         return Narrative(f"<p>{html.escape(_why_not(gap, sex))}</p>")
     has_cause = bool(gap.summary.loc[gap.summary["sex"] == sex, "by_cause"].iloc[0])
     by = by or ("cause" if has_cause else "age")
-    parts = gap.by_cause(sex) if by == "cause" else gap.by_age(sex).fillna(0.0)
+    if by == "cause":
+        parts = gap.by_cause(sex)
+        order = [c for c in CAUSE_COLOURS if c in parts.index]
+        parts = parts.reindex(order + [c for c in parts.index if c not in order])
+    else:
+        parts = gap.by_age(sex).fillna(0.0)
     colours = (
         [CAUSE_COLOURS.get(str(k), "#777777") for k in parts.index]
         if by == "cause"
         else _AGE_COLOURS[: len(parts)]
     )
     total = float(parts.sum())
-    fig = Figure(figsize=(7.6, 2.3))
+    fig = Figure(figsize=(7.6, 2.5))
     ax = fig.add_subplot()
     pos, neg = 0.0, 0.0
     for (label, v), col in zip(parts.items(), colours, strict=True):
@@ -534,9 +539,9 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
     row = gap.summary[gap.summary["sex"] == sex].iloc[0]
     synth = " (synthetic data)" if gap.synthetic else ""
     ax.set_title(
-        f"Life expectancy gap, {sex}s: {row['gap']:.1f} years "
-        f"({gap.groups.comparison_label} minus {gap.groups.baseline_label}), "
-        f"{_period_text(gap.periods)}{synth}",
+        f"Life expectancy gap, {sex}s: {row['gap']:.1f} years, "
+        f"{_period_text(gap.periods)}{synth}\n"
+        f"{gap.groups.comparison_label} minus {gap.groups.baseline_label}",
         fontsize=8.5,
         loc="left",
     )

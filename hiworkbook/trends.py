@@ -258,6 +258,7 @@ class IndicatorTrend:
     comparator_name: str
     marker: dict
     place_name: str
+    synthetic: bool = False
 
 
 def indicator_trend(
@@ -332,6 +333,7 @@ def indicator_trend(
         comparator_name=comp_name,
         marker=marker,
         place_name=pr.place.name,
+        synthetic=bool(pr.place.workspace.synthetic),
     )
 
 
