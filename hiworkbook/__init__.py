@@ -47,6 +47,8 @@ _SUBMODULES = {
     "stats",
     "tables",
     "trends",
+    "trendviews",
+    "lifegap",
     "validate",
     "workspace",
     "batch",

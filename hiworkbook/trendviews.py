@@ -26,6 +26,7 @@ __all__ = [
     "gap_trend_sentence",
     "methods_items",
     "trends_unavailable",
+    "trends_section",
 ]
 
 _PLACE = "#D55E00"
@@ -338,3 +339,36 @@ def methods_items(pr: trends.PeriodResults | None = None, gap=None) -> list[str]
         "(phe_sii's default; fit_scale='transformed' gives its transform=TRUE)."
     )
     return items
+
+
+def trends_section(
+    pr: trends.PeriodResults,
+    indicators: list[str],
+    sii_indicator: str | None = None,
+) -> HTMLFragment:
+    """The report's trends section: the recent-trend and gap sentences, a trend chart per
+    indicator, the SII over time and the trend table — or one sentence when the data hold a
+    single period. Indicators without values are skipped (with a note)."""
+    why = trends_unavailable(pr)
+    if why:
+        return HTMLFragment(f"<p>{html.escape(why)}</p>")
+    markers = trends.trend_markers(pr, breakdowns=("area",))
+    parts = [str(trend_sentence(pr, markers)), str(gap_trend_sentence(pr))]
+    area = pr.table[(pr.table["breakdown"] == "area") & pr.table["value"].notna()]
+    have = set(area["indicator_id"])
+    shown = [i for i in dict.fromkeys(indicators) if i in have]
+    missing = [i for i in dict.fromkeys(indicators) if i and i not in have]
+    for i in shown:
+        sexes = sorted(area.loc[area["indicator_id"] == i, "sex"].unique())
+        for sex in sexes:
+            it = trends.indicator_trend(pr, i, sex=sex, markers=markers)
+            parts.append(trend_chart(it)._repr_html_())
+    if missing:
+        parts.append(
+            "<p>No values over time for: " + html.escape(", ".join(missing)) + ".</p>"
+        )
+    if sii_indicator and sii_indicator in pr.indicators:
+        chart = sii_trend_chart(pr, sii_indicator)
+        parts.append(chart._repr_html_() if hasattr(chart, "figure") else str(chart))
+    parts.append(str(trend_table(pr, markers)))
+    return HTMLFragment("".join(parts))
