@@ -12,10 +12,10 @@ map_indicator: str = "hypertension_detection"  # indicator mapped by small area
 chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
 gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the headline
 ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
-trend_indicators: list = ["mortality_u75", "life_expectancy"]  # charted over every period
-sii_trend_indicator: str = "mortality_u75"  # indicator whose SII is charted over time
-le_gap_groups: str = "quintile"  # LE gap: "quintile" (Q1 vs Q5), "core20", "comparator"
-le_gap_pool: int = 3  # periods pooled for the life-expectancy gap (PHE pools 3 years)
+trend_indicators: list = ["mortality_u75", "life_expectancy"]  # charted over time
+sii_trend_indicator: str = "mortality_u75"  # its SII charted over time
+le_gap_groups: str = "quintile"  # LE gap: "quintile", "core20" or "comparator"
+le_gap_pool: int = 3  # periods pooled for the LE gap (PHE pools 3 years)
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
 """
