@@ -49,6 +49,7 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
+	$(BIN)/python benchmarks/bench_trends.py
 
 LAB_STAMP := $(VENV)/.lab-stamp
 
