@@ -744,7 +744,12 @@ def inequality_chart(
         rows["sex"] = sex
     rows = rows.reset_index(drop=True)
     ref = bm.reference(results, comparator, breakdown="imd_quintile")
-    cats = bm.classify(rows, ref, level=level)
+    if breakdown == "sex":  # each sex against the comparator's all-persons value
+        have = set(ref.values.loc[ref.values["indicator_id"] == indicator_id, "sex"])
+        cmp_rows = rows.assign(sex="persons" if "persons" in have else rows["sex"])
+    else:
+        cmp_rows = rows
+    cats = bm.classify(cmp_rows, ref, level=level)
     supp = rows["is_suppressed"].astype(bool).to_numpy()
     v = np.where(supp, np.nan, rows["value"].to_numpy(dtype=float))
     lo = rows["lower_ci"].to_numpy(dtype=float)
@@ -798,7 +803,7 @@ def inequality_chart(
             )
         else:
             ax.text(xi, top * 1.03, sym, ha="center", va="bottom", fontsize=8)
-    rv = ref.value_for(rows).dropna()
+    rv = ref.value_for(cmp_rows).dropna()
     if len(rv):
         ax.axhline(float(rv.iloc[0]), color=_COMP, ls="--", lw=1.2, label=ref.name)
     sii_txt = ""
@@ -887,7 +892,7 @@ def inequality_chart(
             "is_suppressed": supp,
             "benchmark": cats.to_numpy(),
             "comparator": ref.name,
-            "comparator_value": ref.value_for(rows).to_numpy(dtype=float),
+            "comparator_value": ref.value_for(cmp_rows).to_numpy(dtype=float),
         }
     )
     if line is not None:
