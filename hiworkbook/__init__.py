@@ -47,6 +47,7 @@ _SUBMODULES = {
     "results",
     "stats",
     "tables",
+    "trends",
     "validate",
     "workspace",
     "batch",
