@@ -12,6 +12,9 @@ map_indicator: str = "hypertension_detection"  # indicator mapped by small area
 chart_indicator: str = "mortality_u75"  # indicator charted by deprivation quintile
 gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the headline
 ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
+scatter_indicators: list = ["hypertension_detection", "smi_health_checks"]  # x and y
+benchmark_level: str = "95"  # compare at "95", "99.8" or "both" (Fingertips' five classes)
+map_scheme: str = "benchmark"  # "benchmark", "quintiles" or a mapclassify scheme
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
 """
@@ -30,7 +33,7 @@ cells = [
         "    config,\n"
         "    place_code,\n"
         "    period=period,\n"
-        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators],\n"
+        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators, *scatter_indicators],\n"
         ")\n"
         "results = hw.place_results(\n"
         "    place,\n"
@@ -56,19 +59,37 @@ cells = [
         "    )\n"
         ")"
     ),
+    new_markdown_cell("## All indicators: area profile"),
+    new_code_cell(
+        "display(hw.tables.indicator_table(results, level=benchmark_level))\n"
+        "display(hw.views.spine_chart(results, level=benchmark_level))"
+    ),
     new_markdown_cell("## An indicator by neighbourhood"),
     new_code_cell(
-        "display(hw.maps.results_map(results, map_indicator, outline=place.outline()))"
+        "display(\n"
+        "    hw.maps.benchmark_map(\n"
+        "        results,\n"
+        "        map_indicator,\n"
+        "        level=benchmark_level,\n"
+        "        scheme=map_scheme,\n"
+        "        outline=place.outline(),\n"
+        "    )\n"
+        ")\n"
+        "display(hw.views.compare_areas_chart(results, map_indicator, level=benchmark_level))"
     ),
     new_markdown_cell("## The gradient by deprivation"),
     new_code_cell(
-        "display(hw.charts.quintile_chart(results, chart_indicator))\n"
+        "display(hw.views.inequality_chart(results, chart_indicator, level=benchmark_level))\n"
         "display(hw.narrative.gradient_sentence(results, chart_indicator))"
     ),
     new_markdown_cell("## Ethnicity"),
-    new_code_cell("display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"),
-    new_markdown_cell("## All indicators"),
-    new_code_cell("display(hw.tables.indicator_table(results))"),
+    new_code_cell(
+        "display(hw.charts.ethnicity_panel(results, ethnicity_indicators, level=benchmark_level))"
+    ),
+    new_markdown_cell("## Population"),
+    new_code_cell("display(hw.views.population_pyramid(results))"),
+    new_markdown_cell("## Two indicators across neighbourhoods"),
+    new_code_cell("display(hw.views.scatter_chart(results, *scatter_indicators[:2]))"),
     new_code_cell("display(hw.narrative.methods_footer(results))"),
 ]
 
