@@ -35,6 +35,7 @@ __all__ = [
     "peer_values",
     "spine_chart",
     "spine_table",
+    "draw_spine",
     "compare_areas_chart",
     "inequality_chart",
     "sii_line",
@@ -301,15 +302,55 @@ def spine_chart(
         if d.attrs.get("peer_name") == "small areas"
         else d.attrs.get("peer_name", "peers")
     )
+    single = {k for k, ind in results.indicators.items() if len(ind.sexes) == 1}
+    return draw_spine(
+        d,
+        place_name=results.place.name,
+        period=results.period,
+        comparator_name=ref.name,
+        phrase=ref.phrase(level),
+        peer_words=peer_words,
+        single_sex=single,
+    )
+
+
+def draw_spine(
+    d: pd.DataFrame,
+    *,
+    place_name: str,
+    period: str,
+    comparator_name: str,
+    phrase: str,
+    peer_words: str,
+    single_sex: set[str] | frozenset[str] = frozenset(),
+) -> Chart:
+    """Draw a spine chart from its table (:func:`spine_table`, or
+    :func:`hiworkbook.published.spine_table` for published values).
+
+    Parameters
+    ----------
+    d : pandas.DataFrame
+        The spine table's columns.
+    place_name, period, comparator_name : str
+    phrase : str
+        "compared with England at 95% confidence" (:meth:`Reference.phrase`).
+    peer_words : str
+        What the range is of, e.g. "local authorities in England".
+    single_sex : set of str
+        Indicators defined for one sex only (no sex shown beside their name).
+
+    Returns
+    -------
+    Chart
+    """
     n = max(len(d), 1)
     fig = Figure(figsize=(9.5, 0.42 * n + 1.6))
     ax = fig.add_axes((0.34, 1.1 / (0.42 * n + 1.6), 0.36, 1 - 1.5 / (0.42 * n + 1.6)))
     labels = []
     for y, (_, r) in enumerate(d.iterrows()):
         yy = n - 1 - y
-        ind = results.indicators.get(r["indicator_id"])
-        single = ind is not None and len(ind.sexes) == 1
-        labels.append(str(r["indicator_name"]) + _sex_suffix(r["sex"], single))
+        single = r["indicator_id"] in single_sex
+        labels.append(str(r["indicator_name"]) + _sex_suffix(str(r["sex"]), single))
         if r["peers"] and pd.notna(r["worst"]):
             span = r["best"] - r["worst"]
 
@@ -371,7 +412,7 @@ def spine_chart(
             fontsize=8,
             transform=ax.get_yaxis_transform(),
         )
-    heads = ("Value", ref.name.replace(" (", "\n("), "Worst", "Best")
+    heads = ("Value", comparator_name.replace(" (", "\n("), "Worst", "Best")
     for x, head in zip(_SPINE_COLS, heads, strict=True):
         ax.text(
             x,
@@ -388,7 +429,7 @@ def spine_chart(
     ax.set_xticks([0, 0.5, 1], ["worst\n(lowest)", "", "best\n(highest)"], fontsize=7)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.set_title(
-        f"{results.place.name}, {results.period}: area profile against the {peer_words}",
+        f"{place_name}, {period}: area profile against the {peer_words}",
         fontsize=9,
         loc="left",
         x=-0.9,
@@ -399,7 +440,7 @@ def spine_chart(
     from matplotlib.patches import Patch
 
     handles += [
-        Line2D([], [], color=_COMP, ls="--", lw=1.4, label=ref.name),
+        Line2D([], [], color=_COMP, ls="--", lw=1.4, label=comparator_name),
         Patch(color=_SPINE_BANDS[0], label="worst to 25th percentile"),
         Patch(color=_SPINE_BANDS[1], label="25th to 75th"),
         Patch(color=_SPINE_BANDS[2], label="75th percentile to best"),
@@ -420,12 +461,12 @@ def spine_chart(
             f"{r['indicator_name']}: {fmt_value(r['value'], str(r['unit']))} ({word}){pos}"
         )
     alt = (
-        f"Spine chart of {len(d)} indicators for {results.place.name}, each {ref.phrase(level)}, "
+        f"Spine chart of {len(d)} indicators for {place_name}, each {phrase}, "
         f"against the range of the {peer_words}. " + "; ".join(parts)
     )
     caption = (
-        f"Area profile of {results.place.name}, {results.period}: each indicator's value "
-        f"(marker) {ref.phrase(level)} (colour, shape and symbol), on the range of the "
+        f"Area profile of {place_name}, {period}: each indicator's value "
+        f"(marker) {phrase} (colour, shape and symbol), on the range of the "
         f"{peer_words} from worst (left) to best (right); for indicators with no judgement of "
         "good or bad, from lowest to highest. Grey bands: worst to 25th percentile, 25th to "
         "75th, 75th to best; dashed tick: the comparator."
