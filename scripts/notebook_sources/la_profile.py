@@ -3,7 +3,7 @@
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 LA_PARAMETERS = """\
-config: str = ""  # workbook.toml naming a Fingertips export; empty for ../shared/realdata
+config: str = ""  # workbook.toml naming a Fingertips export; empty: real data
 area_code: str = "E08000009"  # local authority code (E06, E07, E08, E09)
 benchmark_code: str = "E92000001"  # benchmark area code; England by default
 map_indicator: str = ""  # indicator id to map; empty for the first compared
