@@ -291,6 +291,8 @@ def classify(
             index=rows.index,
             dtype=object,
         )
+    if ref is not None and "area_code" in rows:  # the comparator itself is not compared
+        out[(rows["area_code"] == ref.code).to_numpy()] = "not compared"
     supp = rows.get("is_suppressed", pd.Series(False, index=rows.index))
     out[supp.fillna(False).astype(bool).to_numpy()] = "suppressed"
     return out

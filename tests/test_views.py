@@ -367,8 +367,8 @@ def test_ethnicity_chart_uses_the_palette(res):
 
 
 def test_chart_save_writes_png_svg_and_the_csv_behind_it(res, tmp_path):
-    c = views.compare_areas_chart(res, "hypertension_detection")
-    out = c.save(tmp_path / "exports", "compare")
+    c = views.inequality_chart(res, "mortality_u75")
+    out = c.save(tmp_path / "exports", "inequality")
     assert sorted(p.suffix for p in out.values()) == [".csv", ".png", ".svg"]
     assert out["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in out["svg"].read_bytes()[:400]
@@ -418,6 +418,7 @@ def test_benchmark_map_colours_classes_and_hides_suppressed_values(res):
     assert m._stats["bytes"] <= maps.DEFAULT_MAX_BYTES
 
 
+@pytest.mark.slow
 def test_benchmark_map_schemes_and_byte_budget(res):
     m = maps.benchmark_map(res, "hypertension_detection", scheme="natural_breaks")
     assert len(m._stats["counts"]) == 5
