@@ -471,6 +471,13 @@ def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
         for s in specs:
             sources[key] = s.label
 
+    if (boundaries is None or deprivation is None) and not log.has_errors:
+        log.error(
+            "names no small-area boundaries or deprivation file: it holds published values "
+            "only, which the local authority profile (notebooks/la_profile.ipynb) reads.",
+            file=cfg.path.name,
+            fix="Add boundaries = … and deprivation = … under [files] for place reports.",
+        )
     if boundaries is None or deprivation is None or log.has_errors:
         return None
 

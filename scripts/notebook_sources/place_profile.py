@@ -16,6 +16,9 @@ trend_indicators: list = ["mortality_u75", "life_expectancy"]  # charted over ti
 sii_trend_indicator: str = "mortality_u75"  # its SII charted over time
 le_gap_groups: str = "quintile"  # LE gap: "quintile", "core20" or "comparator"
 le_gap_pool: int = 3  # periods pooled for the LE gap (PHE pools 3 years)
+scatter_indicators: list = ["hypertension_detection", "smi_health_checks"]  # x and y
+benchmark_level: str = "95"  # "95", "99.8" or "both" (five classes)
+map_scheme: str = "benchmark"  # "benchmark", "quintiles" or a mapclassify scheme
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
 output_dir: str = ""  # folder for the figures (CSV, summary.json); empty for none
@@ -35,7 +38,7 @@ cells = [
         "    config,\n"
         "    place_code,\n"
         "    period=period,\n"
-        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators, *trend_indicators, sii_trend_indicator],\n"
+        "    indicators=[*indicators, map_indicator, chart_indicator, *gap_indicators, *ethnicity_indicators, *scatter_indicators, *trend_indicators, sii_trend_indicator],\n"
         ")\n"
         "results = hw.place_results(\n"
         "    place,\n"
@@ -62,17 +65,37 @@ cells = [
         "    )\n"
         ")"
     ),
+    new_markdown_cell("## All indicators: area profile"),
+    new_code_cell(
+        "display(hw.tables.indicator_table(results, level=benchmark_level))\n"
+        "display(hw.views.spine_chart(results, level=benchmark_level))"
+    ),
     new_markdown_cell("## An indicator by neighbourhood"),
     new_code_cell(
-        "display(hw.maps.results_map(results, map_indicator, outline=place.outline()))"
+        "display(\n"
+        "    hw.maps.benchmark_map(\n"
+        "        results,\n"
+        "        map_indicator,\n"
+        "        level=benchmark_level,\n"
+        "        scheme=map_scheme,\n"
+        "        outline=place.outline(),\n"
+        "    )\n"
+        ")\n"
+        "display(hw.views.compare_areas_chart(results, map_indicator, level=benchmark_level))"
     ),
     new_markdown_cell("## The gradient by deprivation"),
     new_code_cell(
-        "display(hw.charts.quintile_chart(results, chart_indicator))\n"
+        "display(hw.views.inequality_chart(results, chart_indicator, level=benchmark_level))\n"
         "display(hw.narrative.gradient_sentence(results, chart_indicator))"
     ),
     new_markdown_cell("## Ethnicity"),
-    new_code_cell("display(hw.charts.ethnicity_panel(results, ethnicity_indicators))"),
+    new_code_cell(
+        "display(hw.charts.ethnicity_panel(results, ethnicity_indicators, level=benchmark_level))"
+    ),
+    new_markdown_cell("## Population"),
+    new_code_cell("display(hw.views.population_pyramid(results))"),
+    new_markdown_cell("## Two indicators across neighbourhoods"),
+    new_code_cell("display(hw.views.scatter_chart(results, *scatter_indicators[:2]))"),
     new_markdown_cell("## Trends"),
     new_code_cell(
         "periods = hw.trends.period_results(\n"
@@ -96,8 +119,6 @@ cells = [
         ")\n"
         "display(hw.lifegap.gap_section(le_gap))"
     ),
-    new_markdown_cell("## All indicators"),
-    new_code_cell("display(hw.tables.indicator_table(results))"),
     new_code_cell(
         "display(\n"
         "    hw.narrative.methods_footer(\n"
