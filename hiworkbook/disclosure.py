@@ -72,7 +72,15 @@ ROUNDED_NOTE = (
     "Counts rounded to the nearest {base}; value and confidence interval computed from the "
     "unrounded counts"
 )
-_BLANK = ["numerator", "denominator", "value", "lower_ci", "upper_ci"]
+_BLANK = [
+    "numerator",
+    "denominator",
+    "value",
+    "lower_ci",
+    "upper_ci",
+    "lower_ci_998",
+    "upper_ci_998",
+]
 _NOT_LINKED = {"area", "comparator"}
 
 
@@ -447,8 +455,9 @@ def suppress(
     t["value_note"] = t["value_note"].astype(object)
     t.loc[primary, "value_note"] = note
     t.loc[secondary, "value_note"] = SECONDARY_NOTE
-    if "comparison" in t:
-        t.loc[hidden, "comparison"] = "not compared"
+    for col in ("comparison", "comparison_998"):
+        if col in t:
+            t.loc[hidden, col] = "not compared"
     return t
 
 

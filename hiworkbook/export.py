@@ -7,6 +7,10 @@ never holds a number the report withholds — as CSV (UTF-8, one header row, emp
 missing or suppressed values) and, when pyarrow is installed, as Parquet. The slope index of
 inequality and the population by deprivation quintile are written beside it. Files are written
 atomically (a temporary file renamed into place): a failed run never leaves half a file.
+
+:func:`save_tables` keeps what an exploring notebook shows: every table it displays written as CSV
+beside its output (``explore``, ``core20plus5``, ``indicator_deep_dive`` end with
+``hw.export.save_tables(views.tables(), output_dir)``).
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["save_results", "results_file_stem"]
+from hiworkbook import paths
+
+__all__ = ["save_results", "results_file_stem", "save_tables", "default_dir"]
 
 _log = logging.getLogger(__name__)
 
@@ -99,4 +106,49 @@ def save_results(results, output_dir: str | Path | None) -> list[Path]:
         parquet,
     )
     _log.info("figures written: %s", ", ".join(p.name for p in written))
+    return written
+
+
+def default_dir(notebook: str, place_code: str) -> Path:
+    """Where a notebook's tables go when its ``output_dir`` parameter is empty:
+    ``<reports>/<notebook>/<place_code>`` (``HIWORKBOOK_OUTPUT`` sets ``<reports>``)."""
+    return paths.output_dir() / notebook / place_code
+
+
+def save_tables(
+    tables: dict[str, pd.DataFrame],
+    output_dir: str | Path,
+    *,
+    synthetic: bool = False,
+) -> list[Path]:
+    """Write each table to ``<output_dir>/<name>.csv`` (UTF-8, no index), atomically.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        File stem (letters, digits, ``_`` and ``-``; other characters become ``_``) → table.
+        Geometry columns are dropped.
+    output_dir : str or Path
+        Created if missing.
+    synthetic : bool, default False
+        Add a ``data_note`` column saying the numbers are synthetic demonstration data, so the
+        label travels with the file.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order given.
+    """
+    out_dir = Path(output_dir).expanduser()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", str(name)).strip("_") or "table"
+        frame = pd.DataFrame(table).drop(columns=["geometry"], errors="ignore")
+        if synthetic:
+            frame = frame.assign(data_note="synthetic demonstration data")
+        target = out_dir / f"{stem}.csv"
+        _atomic(target, lambda p, f=frame: f.to_csv(p, index=False, encoding="utf-8"))
+        written.append(target)
+    _log.info("wrote %d table(s) to %s", len(written), out_dir)
     return written
