@@ -649,9 +649,10 @@ def _by_decile(
     )
     # deciles add up to the place's total, so suppress as the quintiles are (primary and
     # secondary): disclosure treats "imd_quintile" as a breakdown with a shown total
-    sup = disclosure.suppress(
+    # the workbook's policy (suppress, round or both), as for every other output
+    sup = disclosure.apply(
         res.assign(breakdown="imd_quintile", measure=ind.measure, indicator_id=ind.id),
-        min_count=ws.config.min_count,
+        ws.config.disclosure,
     ).assign(breakdown="imd_decile")
     return sup[[c for c in empty.columns if c in sup]].reset_index(drop=True), sii
 
