@@ -322,3 +322,29 @@ def test_demo_figures_files_honour_the_policy(
             )
     finally:
         ws.config = saved
+
+
+@pytest.mark.parametrize(
+    ("indicator", "breakdown"),
+    [
+        ("copd_admissions", "sex"),
+        ("copd_admissions", "age_band"),
+        ("hypertension_detection", "imd_decile"),
+        ("hypertension_detection", "core20"),
+        ("smi_health_checks", "ethnic_group"),
+        ("smi_health_checks", "local_quintile"),
+    ],
+)
+def test_breakdown_tables_are_protected_too(
+    demo_workspace, indicator: str, breakdown: str
+) -> None:
+    """The explore notebook's breakdowns (rows sharing the place's total) are linked sets too:
+    nothing suppressed there can be worked out by subtraction, whatever the policy."""
+    import hiworkbook as hw
+
+    place = demo_workspace.place("X06000005")
+    b = hw.breakdowns.indicator_by(place, indicator, breakdown)
+    t = b.table
+    hidden = t["is_suppressed"].astype(bool)
+    assert recoverable(t, hidden) == []
+    assert _subtraction_recoveries(t, {}) == []
