@@ -71,6 +71,18 @@ def test_explore_notebook_on_the_demo(demo_config: Path, tmp_path: Path) -> None
     assert "<iframe srcdoc=" in html and "Q1 (most deprived)" in html
     assert "Synthetic demonstration data" in html
     assert "open this notebook in JupyterLab" in html
+    # exported without a kernel, the default views still show: the project's offline report
+    # page (which refuses any network reference) and JupyterLab's own HTML export
+    from nbconvert import HTMLExporter
+
+    from hiworkbook.report import notebook_to_html
+
+    page = notebook_to_html(tmp_path / "explore.ipynb", title="Explore", synthetic=True)
+    lab_html, _ = HTMLExporter().from_filename(str(tmp_path / "explore.ipynb"))
+    for exported in (page, lab_html):
+        assert exported.count("<iframe srcdoc=") >= 1
+        assert "hiw-breakdown-sentence" in exported and "Q1 (most deprived)" in exported
+        assert "VBox(" not in exported
     csvs = sorted(p.name for p in (tmp_path / "csv").glob("*.csv"))
     assert csvs == [
         "hypertension_detection_by_imd_quintile.csv",
