@@ -58,7 +58,8 @@ $(LAB_STAMP): $(STAMP) pyproject.toml
 lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it on notebooks/, offline
 	$(BIN)/jupyter lab --notebook-dir=notebooks \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-	  --LabApp.news_url=None
+	  --LabApp.news_url=None --LabApp.extension_manager=readonly \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove generated demo data, caches and reports (keeps .venv)
 	rm -rf data/demo data/cache reports/demo .pytest_cache .ruff_cache .hypothesis
