@@ -13,7 +13,7 @@ with the same PHE methods as the result table (``hiworkbook.results._calculate``
 intervals for proportions, Byar's for rates, Dobson's for DSRs, Chiang II for life expectancy),
 compares each category with the place's own value as Fingertips does
 (:func:`hiworkbook.stats.compare`) and applies disclosure control as the result table does
-(:func:`hiworkbook.disclosure.suppress`). The rows have the result table's columns
+(:func:`hiworkbook.disclosure.apply`, the workbook's policy). The rows have the result table's columns
 (:data:`hiworkbook.results.RESULT_COLUMNS`).
 
 Where the data cannot support a breakdown (no sex split, no age bands, no ethnic groups, a
@@ -438,7 +438,7 @@ def indicator_by(
     **Age bands** of a directly standardised rate: standardising within one age band gives that
     band's crude rate, so the rows are crude age-specific rates (Byar's CI), and the place and
     comparator rows are crude rates over the same ages, so like is compared with like.
-    Disclosure control as in :func:`hiworkbook.disclosure.suppress`.
+    Disclosure control as in :func:`hiworkbook.disclosure.apply` (the workbook's policy).
     """
     return _compute(source, indicator_id, breakdown, period, confidence, comparator)
 
@@ -580,7 +580,7 @@ def _compute(
         polarity=ind.polarity,
     )
     table = _compare(res, place, primary)
-    table = disclosure.suppress(table, min_count=ws.config.min_count)
+    table = disclosure.apply(table, ws.config.disclosure)
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA

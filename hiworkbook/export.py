@@ -1,28 +1,112 @@
-"""Keep what a notebook shows: every table it displays written as CSV beside its output.
+"""Machine-readable figures written beside a report, so analysts can reuse the numbers and checks
+need not read HTML.
 
-The exploring notebooks (``explore``, ``core20plus5``) end with one call::
+:func:`save_results` writes a place's result table — the same table every view of the report is
+drawn from, with disclosure control already applied (:mod:`hiworkbook.disclosure`), so a file
+never holds a number the report withholds — as CSV (UTF-8, one header row, empty cells for
+missing or suppressed values) and, when pyarrow is installed, as Parquet. The slope index of
+inequality and the population by deprivation quintile are written beside it. Files are written
+atomically (a temporary file renamed into place): a failed run never leaves half a file.
 
-    hw.export.save_tables(views.tables(), output_dir)
-
-so an analyst keeps the numbers behind each view. Files are written atomically (a temporary file
-renamed into place), so a failed run never leaves half a CSV.
+:func:`save_tables` keeps what an exploring notebook shows: every table it displays written as CSV
+beside its output (``explore``, ``core20plus5``, ``indicator_deep_dive`` end with
+``hw.export.save_tables(views.tables(), output_dir)``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from hiworkbook import paths
 
+__all__ = ["save_results", "results_file_stem", "save_tables", "default_dir"]
+
 _log = logging.getLogger(__name__)
 
-__all__ = ["save_tables", "default_dir"]
+
+def results_file_stem(results) -> str:
+    """The file name stem of a place's figures: ``<place code>_<period>_results``."""
+    safe = "".join(
+        ch if ch.isalnum() or ch in "-_" else "-"
+        for ch in f"{results.place.code}_{results.period}"
+    )
+    return f"{safe}_results"
+
+
+def _atomic(path: Path, write) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_table(frame: pd.DataFrame, stem: Path, parquet: bool) -> list[Path]:
+    out = [
+        _atomic(
+            stem.with_suffix(".csv"),
+            lambda p: frame.to_csv(p, index=False, encoding="utf-8"),
+        )
+    ]
+    if parquet:
+        # object columns with mixed content (pd.NA beside text) are written as text
+        pq = frame.copy()
+        for col in pq.columns:
+            if pq[col].dtype == object:
+                pq[col] = pq[col].astype("string")
+        out.append(
+            _atomic(
+                stem.with_suffix(".parquet"), lambda p: pq.to_parquet(p, index=False)
+            )
+        )
+    return out
+
+
+def save_results(results, output_dir: str | Path | None) -> list[Path]:
+    """Write a place's result table (and its SII and deprivation profile) beside its report.
+
+    Parameters
+    ----------
+    results : hiworkbook.results.PlaceResults
+        The place's results; disclosure control is already applied to ``results.table``.
+    output_dir : str or Path or None
+        The folder to write into (a batch run passes the place's report folder). Empty or None:
+        nothing is written (an analyst exploring in JupyterLab).
+
+    Returns
+    -------
+    list of Path
+        The files written: ``<place>_<period>_results.csv`` (the result table,
+        :data:`hiworkbook.results.RESULT_COLUMNS`), ``…_sii.csv`` (slope and relative index of
+        inequality per indicator and sex, least deprived minus most deprived),
+        ``…_deprivation.csv`` (residents by national IMD quintile), and the same as ``.parquet``
+        when pyarrow is installed.
+    """
+    if not output_dir:
+        return []
+    folder = Path(output_dir)
+    stem = folder / results_file_stem(results)
+    parquet = importlib.util.find_spec("pyarrow") is not None
+    written = _write_table(results.table, stem, parquet)
+    base = stem.name.removesuffix("_results")
+    if len(results.sii):
+        written += _write_table(results.sii, folder / f"{base}_sii", parquet)
+    written += _write_table(
+        results.deprivation.assign(place_code=results.place.code),
+        folder / f"{base}_deprivation",
+        parquet,
+    )
+    _log.info("figures written: %s", ", ".join(p.name for p in written))
+    return written
 
 
 def default_dir(notebook: str, place_code: str) -> Path:
@@ -64,14 +148,7 @@ def save_tables(
         if synthetic:
             frame = frame.assign(data_note="synthetic demonstration data")
         target = out_dir / f"{stem}.csv"
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                frame.to_csv(fh, index=False)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _atomic(target, lambda p, f=frame: f.to_csv(p, index=False, encoding="utf-8"))
         written.append(target)
     _log.info("wrote %d table(s) to %s", len(written), out_dir)
     return written

@@ -50,6 +50,9 @@ class Indicator:
     numerator: str = ""
     denominator: str = ""
     source: str = ""
+    cause: str = (
+        ""  # broad cause of death its deaths are (life-expectancy gap by cause)
+    )
 
     @property
     def core20plus5_name(self) -> str:
