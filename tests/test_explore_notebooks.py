@@ -4,8 +4,6 @@ on Trafford's real files where those have the data; every parameter is documente
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -43,17 +41,16 @@ def _run(name: str, tmp_path: Path, **params) -> tuple[dict, str]:
 
 @pytest.mark.parametrize("name", ["explore", "core20plus5"])
 def test_help_notebook_documents_every_parameter(name: str) -> None:
+    """``papermill --help-notebook`` (its click command, run in-process) lists every parameter
+    with the comment the parameters cell gives it."""
+    from click.testing import CliRunner
+    from papermill.cli import papermill
 
-    out = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "papermill"),
-            "--help-notebook",
-            str(ROOT / "notebooks" / f"{name}.ipynb"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    res = CliRunner().invoke(
+        papermill, ["--help-notebook", str(ROOT / "notebooks" / f"{name}.ipynb")]
+    )
+    assert res.exit_code == 0, res.output
+    out = res.output
     source = (ROOT / "scripts" / "notebook_sources" / f"{name}.py").read_text()
     params = source.split('PARAMETERS = """\\\n', 1)[1].split('"""', 1)[0]
     for line in params.strip().splitlines():
