@@ -21,7 +21,7 @@ benchmark_level: str = "95"  # "95", "99.8" or "both" (five classes)
 map_scheme: str = "benchmark"  # "benchmark", "quintiles" or a mapclassify scheme
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
-output_dir: str = ""  # folder for the figures (CSV, summary.json); empty for none
+output_dir: str = ""  # folder for figures (CSV, Parquet, summary.json); empty: none
 """
 
 cells = [
