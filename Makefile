@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv (if missing) and install hiworkbook with its t
 demo: $(STAMP) ## generate the synthetic demo region and write one report per place into reports/demo
 	$(BIN)/hiworkbook demo
 
-browser: ## install Debian's chromium for the offline browser tests (only if missing)
+browser: ## install Debian's chromium and poppler-utils for the browser and PDF tests (only if missing)
 	@bash scripts/install-chromium.sh
 
 test: $(STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
@@ -50,9 +50,16 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
 
-lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
+LAB_STAMP := $(VENV)/.lab-stamp
+
+$(LAB_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	$(BIN)/jupyter lab notebooks/
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it on notebooks/, offline
+	$(BIN)/jupyter lab --notebook-dir=notebooks \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  --LabApp.news_url=None
 
 teach: $(STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
