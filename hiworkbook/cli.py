@@ -194,7 +194,10 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         "broken", help="write lesson 7's broken workbook (problems planted on purpose)"
     )
     b.add_argument(
-        "dir", type=Path, nargs="?", help="folder (default data/teaching/broken)"
+        "dir",
+        type=Path,
+        nargs="?",
+        help="folder (default notebooks/local/teaching/broken_workbook)",
     )
     b.set_defaults(func=_cmd_teach_broken)
 
