@@ -31,8 +31,15 @@ _LAZY = {
     "load_indicators": "hiworkbook.indicators",
 }
 _SUBMODULES = {
+    "benchmark",
+    "breakdowns",
     "charts",
+    "core20plus5",
+    "explore",
+    "export",
     "config",
+    "coverage",
+    "deepdive",
     "demo",
     "disclosure",
     "indicators",
@@ -47,11 +54,15 @@ _SUBMODULES = {
     "paths",
     "report",
     "results",
+    "spatial",
     "stats",
     "tables",
+    "trends",
+    "teaching",
     "validate",
     "workspace",
     "batch",
+    "views",
 }
 
 __all__ = ["__version__", *_LAZY, *sorted(_SUBMODULES)]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-from dataclasses import dataclass
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,11 +32,22 @@ _COMP = "#555555"
 
 @dataclass
 class Chart:
-    """A figure with alt text and a caption."""
+    """A figure with alt text, a caption and the data behind it.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    alt : str
+        Text alternative: what the chart shows, in words and numbers.
+    caption : str
+    data : pandas.DataFrame, optional
+        The numbers drawn (exported as CSV by :meth:`save`).
+    """
 
     figure: Figure
     alt: str
     caption: str
+    data: pd.DataFrame | None = field(default=None, repr=False)
 
     def png(self, dpi: int = 110) -> bytes:
         """The chart as PNG bytes."""
@@ -42,6 +56,64 @@ class Chart:
             buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}
         )
         return buf.getvalue()
+
+    def svg(self) -> bytes:
+        """The chart as SVG bytes (text kept as text; no date, so reproducible)."""
+        import matplotlib
+
+        buf = io.BytesIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hiw"}):
+            self.figure.savefig(
+                buf, format="svg", bbox_inches="tight", metadata={"Date": None}
+            )
+        return buf.getvalue()
+
+    def csv(self) -> bytes:
+        """The data behind the chart as UTF-8 CSV (empty when the chart has none)."""
+        if self.data is None:
+            return b""
+        return self.data.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+    def save(self, folder: str | Path, stem: str) -> dict[str, Path]:
+        """Write ``<stem>.png``, ``<stem>.svg`` and ``<stem>.csv`` into ``folder``, atomically.
+
+        All three are rendered first, then each is written to a temporary file in ``folder``
+        and moved into place, so a failure leaves no partial or missing-sibling export.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Created if missing.
+        stem : str
+            File name without extension.
+
+        Returns
+        -------
+        dict
+            ``{"png": Path, "svg": Path, "csv": Path}``.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        blobs = {"png": self.png(), "svg": self.svg(), "csv": self.csv()}
+        tmps: dict[str, Path] = {}
+        try:
+            for ext, blob in blobs.items():
+                fd, name = tempfile.mkstemp(
+                    dir=folder, prefix=f".{stem}.", suffix=f".{ext}.tmp"
+                )
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(blob)
+                tmps[ext] = Path(name)
+            out = {}
+            for ext, tmp in tmps.items():
+                dest = folder / f"{stem}.{ext}"
+                tmp.chmod(0o644)
+                tmp.replace(dest)
+                out[ext] = dest
+            return out
+        finally:
+            for tmp in tmps.values():
+                tmp.unlink(missing_ok=True)
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png()).decode("ascii")
@@ -53,11 +125,13 @@ class Chart:
 
 def quintile_chart(
     results: PlaceResults, indicator_id: str, *, sex: str | None = None
-) -> Chart:
+) -> Chart | HTMLFragment:
     """An indicator by national deprivation quintile with 95% CIs and the slope index of inequality.
 
     Bars show each quintile's value with its confidence interval; a line marks the place's own
     value and, when available, the primary comparator's. The title carries the SII with its CI.
+    When ``indicator_id`` has no quintile values, another indicator that has is charted; when
+    none has, the sentence of :func:`hiworkbook.coverage.missing_section` is returned instead.
 
     Parameters
     ----------
@@ -66,7 +140,12 @@ def quintile_chart(
     sex : str, optional
         For indicators reported by sex (life expectancy); default the first available.
     """
-    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
+    picked = results.pick(indicator_id, "gradient")
+    if picked is None:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "gradient", indicator_id)
+    indicator_id = picked
     ind = results.indicators[indicator_id]
     q = results.for_indicator(indicator_id, "imd_quintile")
     sexes = sorted(q["sex"].unique())
@@ -168,31 +247,60 @@ def quintile_chart(
         f"{ind.name}{sex_txt} by national IMD quintile of residence, {results.place.name}, {results.period}, "
         f"with 95% confidence intervals. {sii_txt + '.' if sii_txt else ''}"
     )
-    return Chart(fig, alt, caption)
+    data = pd.DataFrame(
+        {
+            "imd_quintile": list(QUINTILE_LABELS.values()),
+            "value": vals,
+            "lower_ci": lo,
+            "upper_ci": hi,
+        }
+    )
+    return Chart(fig, alt, caption, data)
 
 
-def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
-    """An indicator by broad ethnic group, horizontal bars with 95% CIs, against the place's value.
+def ethnicity_chart(
+    results: PlaceResults,
+    indicator_id: str,
+    *,
+    comparator: str | None = None,
+    level: str = "95",
+) -> Chart | None:
+    """An indicator by broad ethnic group, horizontal bars with 95% CIs, coloured by the
+    benchmark grammar (:mod:`hiworkbook.benchmark`) against the comparator.
 
-    Returns None when the indicator has no ethnic-group breakdown.
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_id : str
+    comparator : str, optional
+        Default the place itself (:func:`hiworkbook.benchmark.reference`).
+    level : {"95", "99.8", "both"}
+
+    Returns
+    -------
+    Chart or None
+        None when the indicator has no ethnic-group breakdown.
     """
+    from hiworkbook import benchmark as bm
+
     ind = results.indicators[indicator_id]
     e = results.for_indicator(indicator_id, "ethnic_group")
     if e.empty:
         return None
     e = e.sort_values("category")
-    area = results.for_indicator(indicator_id, "area")
-    fig = Figure(figsize=(7.2, 0.5 * len(e) + 1.2))
+    ref = bm.reference(results, comparator, breakdown="ethnic_group")
+    cats = bm.classify(e, ref, level=level)
+    ref_val = ref.value_for(e)
+    fig = Figure(figsize=(7.2, 0.5 * len(e) + 1.6))
     ax = fig.add_subplot()
     y = np.arange(len(e))
     vals = e["value"].to_numpy(dtype=float)
     lo = e["lower_ci"].to_numpy(dtype=float)
     hi = e["upper_ci"].to_numpy(dtype=float)
-    colours = [
-        {"worse": "#D55E00", "better": "#009E73"}.get(c, _BAR)
-        for c in e["comparison"].fillna("")
-    ]
-    ax.barh(y, np.nan_to_num(vals), color=colours, height=0.6)
+    colours = [bm.category(c).colour for c in cats]
+    ax.barh(
+        y, np.nan_to_num(vals), color=colours, height=0.6, edgecolor="#333333", lw=0.6
+    )
     ax.errorbar(
         np.nan_to_num(vals),
         y,
@@ -202,19 +310,37 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
         capsize=3,
         lw=1,
     )
-    if len(area) and pd.notna(area["value"].iloc[0]):
+    for yi, v, h, c in zip(y, vals, hi, cats, strict=True):
+        sym = bm.category(c).symbol
+        ax.text(
+            0 if np.isnan(v) else np.nanmax([v, h, 0]),
+            yi,
+            f" {sym}" if not np.isnan(v) else f" {sym} suppressed",
+            va="center",
+            fontsize=8,
+        )
+    rv = ref_val.dropna()
+    if len(rv):
         ax.axvline(
-            float(area["value"].iloc[0]),
+            float(rv.iloc[0]),
             color=_COMP,
             ls="--",
             lw=1.2,
-            label=f"{results.place.name} overall",
+            label=f"{ref.name} (comparator)",
         )
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
-    labels = [
-        short_group(c) + (" (suppressed)" if s else "")
-        for c, s in zip(e["category"], e["is_suppressed"], strict=True)
-    ]
+    keys = [k for k in bm.legend_keys(ind.polarity, level) if k in set(cats)]
+    handles = bm.legend_handles(keys)
+    if len(rv):
+        handles += ax.get_legend_handles_labels()[0]
+    ax.legend(
+        handles=handles,
+        fontsize=7,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=min(len(handles), 4) or 1,
+    )
+    labels = [short_group(c) for c in e["category"]]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(ind.unit if ind.unit != "%" else "per cent")
     ax.spines[["top", "right"]].set_visible(False)
@@ -222,26 +348,48 @@ def ethnicity_chart(results: PlaceResults, indicator_id: str) -> Chart | None:
         f"{ind.name} by ethnic group, {results.period}", fontsize=9, loc="left"
     )
     fig.tight_layout()
+    words = {k: bm.category(k).label.lower() for k in bm.CATEGORIES}
     parts = [
-        f"{short_group(c)}: {fmt_value(v, ind.unit)} ({comp})"
-        for c, v, comp in zip(e["category"], vals, e["comparison"], strict=True)
+        f"{short_group(c)}: "
+        + ("suppressed" if s else f"{fmt_value(v, ind.unit)} ({words[k]})")
+        for c, v, k, s in zip(
+            e["category"], vals, cats, e["is_suppressed"], strict=True
+        )
     ]
     alt = (
-        f"Bar chart of {ind.name} by ethnic group in {results.place.name}. "
-        + "; ".join(parts)
+        f"Bar chart of {ind.name} by ethnic group in {results.place.name}, "
+        f"{ref.phrase(level)}. " + "; ".join(parts)
     )
     caption = (
-        f"{ind.name} by broad ethnic group (ONS 2021 categories), {results.place.name}, {results.period}, "
-        "with 95% confidence intervals; orange = significantly worse and green = significantly better "
-        "than the place overall."
+        f"{ind.name} by broad ethnic group (ONS 2021 categories), {results.place.name}, "
+        f"{results.period}, with 95% confidence intervals, each group {ref.phrase(level)} "
+        "(colour, symbol and legend words as in every view)."
     )
-    return Chart(fig, alt, caption)
+    data = pd.DataFrame(
+        {
+            "ethnic_group": e["category"].to_numpy(),
+            "value": vals,
+            "lower_ci": lo,
+            "upper_ci": hi,
+            "comparator": ref.name,
+            "comparator_value": ref_val.to_numpy(dtype=float),
+            "benchmark": cats.to_numpy(),
+            "is_suppressed": e["is_suppressed"].to_numpy(),
+        }
+    )
+    return Chart(fig, alt, caption, data)
 
 
 Panel = HTMLFragment  # several charts shown together
 
 
-def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:
+def ethnicity_panel(
+    results: PlaceResults,
+    indicator_ids: list[str],
+    *,
+    comparator: str | None = None,
+    level: str = "95",
+) -> Panel:
     """Ethnic-group charts for the indicators that have that breakdown, or a sentence saying
     that none has.
 
@@ -250,6 +398,8 @@ def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:
     results : PlaceResults
     indicator_ids : list of str
         Indicators to show; those without ethnic-group rows are skipped.
+    comparator, level : str, optional
+        As :func:`ethnicity_chart`.
     """
     charts = []
     for i in indicator_ids:
@@ -257,11 +407,188 @@ def ethnicity_panel(results: PlaceResults, indicator_ids: list[str]) -> Panel:
             i in results.indicators
             and not results.for_indicator(i, "ethnic_group").empty
         ):
-            charts.append(ethnicity_chart(results, i))
+            charts.append(
+                ethnicity_chart(results, i, comparator=comparator, level=level)
+            )
     if not charts:
-        return Panel(
-            "<p>No indicator in this report has counts by ethnic group for "
-            f"{html.escape(results.period)}. Add counts with an <code>ethnic_group</code> column "
-            "to show the breakdown NHS England asks for beside deprivation.</p>"
-        )
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "ethnicity")
     return Panel("".join(c._repr_html_() for c in charts))
+
+
+# ---------------------------------------------------------------------- funnel plot
+_FUNNEL_STATISTIC = {"proportion": "proportion", "rate": "rate", "isratio": "ratio"}
+
+
+def funnel_plot(
+    results: PlaceResults,
+    indicator_id: str,
+    *,
+    sex: str | None = None,
+    max_labels: int = 12,
+) -> Chart | None:
+    """A place's small areas on a funnel plot around the place's own value.
+
+    Each unsuppressed small area is a point at its denominator (population, or expected count
+    for a standardised ratio) and value; the centre line is the place's value and the curves
+    are the 95% and 99.8% control limits at each denominator
+    (:func:`hiworkbook.stats.funnel_limits` / :func:`hiworkbook.stats.funnel_curve`: Wilson-
+    inverted limits for proportions, exact Poisson limits for rates and ratios, as
+    PHEindicatormethods and PHE's funnel-plot tools; Spiegelhalter 2005). Points beyond the
+    99.8% limits are labelled with the area's name (the ``max_labels`` furthest out); points
+    between the 95% and 99.8% limits are drawn as open orange circles. Suppressed small areas
+    are not plotted and the caption says how many were left out.
+
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_id : str
+    sex : str, optional
+        Default persons, else the first sex reported.
+    max_labels : int, default 12
+
+    Returns
+    -------
+    Chart or None
+        None when the indicator's measure has no funnel in :mod:`hiworkbook.stats`
+        (directly standardised rates, life expectancy) or no small area has a value.
+
+    References
+    ----------
+    Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
+    Statistics in Medicine 24(8):1185-1202.
+    """
+    from hiworkbook import stats
+
+    ind = results.indicators[indicator_id]
+    statistic = _FUNNEL_STATISTIC.get(ind.measure)
+    if statistic is None:
+        return None
+    sa = results.for_indicator(indicator_id, "small_area")
+    area = results.for_indicator(indicator_id, "area")
+    if sa.empty or area.empty:
+        return None
+    sexes = sorted(sa["sex"].unique())
+    sex = sex or ("persons" if "persons" in sexes else sexes[0])
+    sa = sa[sa["sex"] == sex]
+    area = area[area["sex"] == sex]
+    if area.empty or pd.isna(area["value"].iloc[0]):
+        return None
+    target = float(area["value"].iloc[0])
+    suppressed = int(sa["is_suppressed"].fillna(False).astype(bool).sum())
+    pts = sa[~sa["is_suppressed"].fillna(False).astype(bool)].copy()
+    pts["numerator"] = pd.to_numeric(pts["numerator"], errors="coerce")
+    pts["denominator"] = pd.to_numeric(pts["denominator"], errors="coerce")
+    no_denominator = int((~(pts["denominator"] > 0)).sum())
+    pts = pts[pts["denominator"] > 0]
+    if pts.empty:
+        return None
+    mult = float(ind.multiplier)
+    # the target is the place's own value on the indicator's scale (for a standardised
+    # ratio the place's ratio, e.g. 104 when multiplier = 100)
+    lim = stats.funnel_limits(
+        pts,
+        "numerator",
+        "denominator",
+        statistic=statistic,
+        multiplier=mult,
+        target=target,
+    )
+    n = lim["denominator"].to_numpy(dtype=float)
+    grid = np.geomspace(max(n.min() * 0.8, 1e-9), n.max() * 1.15, 200)
+    curve = stats.funnel_curve(target, grid, statistic=statistic, multiplier=mult)
+
+    fig = Figure(figsize=(7.2, 4.2))
+    ax = fig.add_subplot()
+    ax.plot(grid, curve["target"], color=_PLACE, lw=1.5, label=f"{results.place.name}")
+    for s, ls, lbl in (("95", "--", "95% limits"), ("99_8", ":", "99.8% limits")):
+        ax.plot(grid, curve[f"lower_limit_{s}"], color=_COMP, ls=ls, lw=1, label=lbl)
+        ax.plot(grid, curve[f"upper_limit_{s}"], color=_COMP, ls=ls, lw=1)
+    out998 = lim["significance_99_8"].isin(["high", "low"]).to_numpy()
+    out95 = lim["significance_95"].isin(["high", "low"]).to_numpy() & ~out998
+    inside = ~(out998 | out95)
+    v = lim["value"].to_numpy(dtype=float)
+    ax.scatter(n[inside], v[inside], s=14, color=_BAR, alpha=0.7, label="within 95%")
+    ax.scatter(
+        n[out95],
+        v[out95],
+        s=22,
+        facecolors="none",
+        edgecolors=_PLACE,
+        label="outside 95%",
+    )
+    ax.scatter(
+        n[out998], v[out998], s=26, color=_PLACE, marker="D", label="outside 99.8%"
+    )
+    names = lim["area_name"].fillna(lim["area_code"]).astype(str).to_numpy()
+    dist = np.abs(v - target) / np.maximum(
+        np.abs(lim["upper_limit_99_8"].to_numpy(dtype=float) - target), 1e-12
+    )
+    order = [i for i in np.argsort(-dist) if out998[i]][:max_labels]
+    for k, i in enumerate(order):
+        ax.annotate(
+            names[i],
+            (n[i], v[i]),
+            xytext=(4, 3 if k % 2 == 0 else -9),
+            textcoords="offset points",
+            fontsize=7,
+            color="#1a1a1a",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel(
+        "Expected events (log scale)"
+        if statistic == "ratio"
+        else "Denominator (log scale)"
+    )
+    ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(
+        fontsize=7,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=6,
+    )
+    ax.set_title(
+        f"{ind.name}: {results.place.name}'s small areas, {results.period}",
+        fontsize=9,
+        loc="left",
+    )
+    fig.tight_layout()
+
+    high = int((lim["significance_99_8"] == "high").sum())
+    low = int((lim["significance_99_8"] == "low").sum())
+    n95 = int(out95.sum())
+    left_out = suppressed + no_denominator
+    left_txt = (
+        f" {left_out:,} small area(s) left out ({suppressed:,} suppressed for small numbers"
+        + (f", {no_denominator:,} without a denominator" if no_denominator else "")
+        + ")."
+        if left_out
+        else " No small area was left out."
+    )
+    labelled = [names[i] for i in order]
+    more = int(out998.sum()) - len(labelled)
+    alt = (
+        f"Funnel plot of {ind.name} for {len(lim):,} small areas of {results.place.name} "
+        f"against the place value {fmt_value(target, ind.unit)}. {high:,} above and {low:,} "
+        f"below the 99.8% limits"
+        + (
+            f" ({', '.join(labelled)}{f' and {more} more' if more > 0 else ''})"
+            if labelled
+            else ""
+        )
+        + f"; {n95:,} more outside the 95% limits only."
+    )
+    caption = (
+        f"{ind.name}, {results.period}: each point is a small area of {results.place.name}, "
+        f"plotted against its {'expected count' if statistic == 'ratio' else 'denominator'}; "
+        f"the line is the place value ({fmt_value(target, ind.unit)}) and the curves its 95% "
+        f"and 99.8% control limits. {high:,} area(s) lie above and {low:,} below the 99.8% "
+        f"limits (labelled), {n95:,} more outside the 95% limits only.{left_txt}"
+    )
+    return Chart(fig, alt, caption)
+
+
+__all__ += ["funnel_plot"]

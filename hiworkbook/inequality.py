@@ -49,6 +49,7 @@ def quantiles(
     invert: bool = True,
     group_by: str | Sequence[str] | None = None,
     name: str = "quantile",
+    method: str = "phe",
 ) -> pd.DataFrame:
     """Assign each area to a quantile of ``value`` within its group.
 
@@ -73,6 +74,12 @@ def quantiles(
         Quantiles are formed separately within each group (e.g. each place).
     name : str, default "quantile"
         Name of the added column.
+    method : {"phe", "ceiling"}, default "phe"
+        Rule for unweighted quantiles (ignored with ``population``). ``"phe"``:
+        PHEindicatormethods ``phe_quantile`` (the rule behind Fingertips' local quantiles):
+        ``q = floor((k + 1) - ceil((N + 1 - r) / (N / k)))``, 0 becomes 1, and **missing for
+        every area of a group with fewer than k areas with values**. ``"ceiling"``:
+        ``q = ceil(r k / N)``, with a quantile for every area however small the group.
 
     Returns
     -------
@@ -82,8 +89,13 @@ def quantiles(
 
     Notes
     -----
-    Areas are ordered by value (direction set by ``invert``). Unweighted: an area of rank
-    ``r`` among ``N`` areas goes to quantile ``ceil(r k / N)``. Weighted: an area goes to
+    Areas are ordered by value (direction set by ``invert``). Unweighted, an area of rank
+    ``r`` ("min" ranking of ties) among the ``N`` areas of its group with a value goes to
+    quantile ``floor((k + 1) - ceil((N + 1 - r) / (N / k)))`` with ``method="phe"`` (computed
+    in floating point exactly as ``phe_quantile``, so boundary cases agree; results are kept
+    within 1..k), or ``ceil(r k / N)`` with ``method="ceiling"``. The two differ at
+    boundaries: on 25 areas in deciles, ranks 3, 8, 13, 18 and 23 get deciles 1, 3, 5, 7, 9
+    under PHE's rule and 2, 4, 6, 8, 10 under the ceiling rule. Weighted: an area goes to
     quantile ``floor(k m / P) + 1`` (at most ``k``), where ``m`` is the cumulative population
     at its midpoint and ``P`` the group's total. **Ties**: areas with equal values are one
     block and always share a quantile — unweighted, all take the rank of the first of them
@@ -93,6 +105,8 @@ def quantiles(
     """
     if int(n_quantiles) != n_quantiles or n_quantiles < 2:
         raise ValueError("n_quantiles must be an integer of at least 2")
+    if method not in ("phe", "ceiling"):
+        raise ValueError('method must be "phe" (PHEindicatormethods) or "ceiling"')
     k = int(n_quantiles)
     group_by = as_list(group_by)
     chk = Checker(data, "quantiles")
@@ -121,7 +135,14 @@ def quantiles(
         if population is None:
             n_per = np.bincount(sc, minlength=g.n)[sc]
             rank = bstart - gstart + 1
-            q = (rank * k + n_per - 1) // n_per
+            if method == "ceiling":
+                q = (rank * k + n_per - 1) // n_per
+            else:
+                # phe_quantile, in the same floating-point arithmetic as R
+                nf = n_per.astype(float)
+                qf = np.floor((k + 1) - np.ceil(((nf + 1) - rank) / (nf / k)))
+                q = np.clip(np.where(qf == 0, 1, qf), 1, k).astype(np.int64)
+                q = np.where(n_per < k, -1, q)
         else:
             cum = np.cumsum(w)
             before = cum - w  # population before each row (global)
@@ -190,6 +211,7 @@ def sii(
     group_by: str | Sequence[str] | None = None,
     value_type: int = 0,
     transform: bool | None = None,
+    fit_scale: str = "value",
     multiplier: float = 1,
     se: str | None = None,
     ci_confidence: float = 0.95,
@@ -234,8 +256,19 @@ def sii(
     value_type : {0, 1, 2}
         0 other (no transformation), 1 rate (log), 2 proportion (logit), as ``phe_sii``.
     transform : bool, optional
-        Whether to simulate on the transformed scale; defaults to True for value types 1
-        and 2. False simulates every value type on the normal scale.
+        The **simulation** scale only (not PHE's ``phe_sii(transform=TRUE)``, which is
+        ``fit_scale="transformed"`` here): whether the confidence-interval draws are made on
+        the log/logit scale; defaults to True for value types 1 and 2. False simulates every
+        value type on the normal scale. The point estimate does not change with it.
+    fit_scale : {"value", "transformed"}, default "value"
+        The scale the regression is **fitted** on. ``"value"``: the values themselves (PHE's
+        default, ``transform=FALSE``). ``"transformed"``: as PHEindicatormethods
+        ``phe_sii(transform=TRUE)``, the regression is fitted on log values (rates,
+        ``value_type=1``) or logits of the proportions (``value_type=2``), with intercept
+        ``b0`` (most deprived end) and slope ``b1``, and back-transformed with ``B`` = exp
+        or the inverse logit (times the multiplier): SII ``= B(b0 + b1) - B(b0)``, RII ``=
+        B(b0 + b1) / B(b0)`` and the intercept ``B(b0)``. This changes the point estimate;
+        simulations are then made and refitted on the transformed scale too.
     multiplier : float, default 1
         The scale the values are expressed on (100 for percentages, 100,000 for rates per
         100,000). Proportions are divided by it before the logit. The SII is returned **on
@@ -293,7 +326,12 @@ def sii(
     reps = int(reps)
     levels = confidence_levels(confidence)
     ci_level = confidence_levels(ci_confidence)[0]
-    if transform is None:
+    if fit_scale not in ("value", "transformed"):
+        raise ValueError(
+            'fit_scale must be "value" or "transformed" (phe_sii transform=TRUE)'
+        )
+    fitted_t = fit_scale == "transformed" and value_type in (1, 2)
+    if transform is None or fitted_t:
         transform = value_type in (1, 2)
     sim_type = value_type if transform else 0
     scale, sign = abs(float(multiplier)), np.sign(multiplier)
@@ -379,6 +417,17 @@ def sii(
         intercept = ybar - slope * xbar
     slope = np.where(enough, slope, np.nan)
 
+    if fitted_t:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            TV = np.where(M, _transform(V, value_type, scale), 0.0)
+            b1_t = (C * TV).sum(axis=1)
+            b0_t = (A * TV).sum(axis=1) - b1_t * xbar
+            hi_end = _back(b0_t + b1_t, value_type, scale)
+            lo_end = _back(b0_t.copy(), value_type, scale)
+        slope = np.where(enough & np.isfinite(b1_t), hi_end - lo_end, np.nan)
+        t_rii = hi_end / lo_end
+        t_intercept = lo_end
+
     def _rii(slope_, ybar_, xbar_):
         with np.errstate(divide="ignore", invalid="ignore"):
             if rii_method == "mean":
@@ -422,6 +471,19 @@ def sii(
             rng.standard_normal(out=Z[j], dtype=np.float32)
         Z *= S[gi][:, None, :].astype(np.float32)
         Z += T[gi][:, None, :].astype(np.float32)
+        if fitted_t:
+            b1s = np.einsum("grk,gk->gr", Z, C[gi].astype(np.float32))
+            b0s = np.einsum("grk,gk->gr", Z, A[gi].astype(np.float32)) - b1s * xbar[gi][
+                :, None
+            ].astype(np.float32)
+            top = _back(b0s + b1s, sim_type, np.float32(scale))
+            bottom = _back(b0s, sim_type, np.float32(scale))
+            s_sims = top - bottom
+            sii_q[gi] = np.quantile(s_sims, probs, axis=1).T
+            if rii:
+                rii_q[gi] = np.quantile(top / bottom, probs, axis=1).T
+            del Z, top, bottom
+            continue
         Y = _back(Z, sim_type, np.float32(scale)) if sim_type else Z
         s_sims = np.einsum("grk,gk->gr", Y, C[gi].astype(np.float32))
         sii_q[gi] = np.quantile(s_sims, probs, axis=1).T
@@ -463,7 +525,9 @@ def sii(
         a, b = sign * sii_q[:, 2 * i], sign * sii_q[:, 2 * i + 1]
         out[lo_name], out[hi_name] = np.fmin(a, b), np.fmax(a, b)
     if rii:
-        out["rii"] = np.where(enough, _rii(slope, ybar, xbar), np.nan)
+        out["rii"] = np.where(
+            enough, t_rii if fitted_t else _rii(slope, ybar, xbar), np.nan
+        )
         for i, (lo_name, hi_name) in enumerate(ci_names(levels, prefix="rii_")):
             a, b = rii_q[:, 2 * i], rii_q[:, 2 * i + 1]
             out[lo_name], out[hi_name] = np.fmin(a, b), np.fmax(a, b)
@@ -474,9 +538,14 @@ def sii(
     out["multiplier"] = multiplier
     out["reps"] = reps
     tname = {0: "none", 1: "log", 2: "logit"}[sim_type]
-    out["method"] = (
-        f"SII: WLS on population midpoints; {reps:,} simulations ({tname} scale)"
+    fit_txt = (
+        f"fitted on the {tname} scale and back-transformed (phe_sii transform=TRUE)"
+        if fitted_t
+        else "WLS on population midpoints"
     )
+    out["method"] = f"SII: {fit_txt}; {reps:,} simulations ({tname} scale)"
+    if fitted_t:
+        out["intercept"] = np.where(enough, sign * t_intercept, np.nan)
     out["value_note"] = pd.Series(
         [n if n else None for n in notes], index=out.index, dtype=object
     )

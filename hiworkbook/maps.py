@@ -39,6 +39,9 @@ __all__ = [
     "deprivation_map",
     "indicator_map",
     "results_map",
+    "benchmark_map",
+    "mapclassify_classes",
+    "MAPCLASSIFY_SCHEMES",
     "classify",
     "prepare_geometry",
     "fit_when_sized",
@@ -786,7 +789,7 @@ def results_map(
     *,
     title: str | None = None,
     **kwargs: Any,
-) -> OfflineMap:
+) -> Any:
     """Map one indicator of a place's result table by small area.
 
     Parameters
@@ -800,12 +803,20 @@ def results_map(
 
     Returns
     -------
-    OfflineMap
+    OfflineMap or HTMLFragment
+        The map; or, when no indicator has values by small area, one sentence saying which
+        files would fill it (:func:`hiworkbook.coverage.missing_section`).
     """
     from hiworkbook.results import small_area_frame
 
     if hasattr(results, "pick"):  # fall back to an indicator the place has values for
-        indicator_id = results.pick(indicator_id, "map") or indicator_id
+        picked = results.pick(indicator_id, "map")
+        sa = results.for_indicator(picked, "small_area") if picked else None
+        if picked is None or sa is None or sa.empty:
+            from hiworkbook.coverage import missing_section
+
+            return missing_section(results, "map", indicator_id)
+        indicator_id = picked
     frame = small_area_frame(results, indicator_id)
     ind = getattr(results, "indicators", {}).get(indicator_id)
     place = results.place
@@ -835,6 +846,372 @@ def results_map(
     )
 
 
+# ---------------------------------------------------------------------------- benchmark map
+
+#: mapclassify schemes a user can pick for :func:`benchmark_map` (snake_case → class name).
+MAPCLASSIFY_SCHEMES = {
+    "quantiles": "Quantiles",
+    "equal_interval": "EqualInterval",
+    "natural_breaks": "NaturalBreaks",
+    "fisher_jenks": "FisherJenks",
+    "jenks_caspall": "JenksCaspall",
+    "head_tail_breaks": "HeadTailBreaks",
+    "box_plot": "BoxPlot",
+    "std_mean": "StdMean",
+    "maximum_breaks": "MaximumBreaks",
+    "percentiles": "Percentiles",
+}
+#: Simplification steps tried, in order, until a map fits its byte budget: (metres, degrees).
+BUDGET_STEPS: tuple[tuple[float, float], ...] = (
+    (1.0, 1e-5),
+    (2.5, 1e-5),
+    (5.0, 1e-4),
+    (10.0, 1e-4),
+    (20.0, 1e-4),
+)
+DEFAULT_MAX_BYTES = 2_000_000
+
+
+def mapclassify_classes(
+    values: Sequence[float] | np.ndarray, scheme: str, classes: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class edges and each value's class with a mapclassify scheme (NaN → -1).
+
+    Parameters
+    ----------
+    values : array-like of float
+    scheme : str
+        A key of :data:`MAPCLASSIFY_SCHEMES` (``"natural_breaks"`` …).
+    classes : int, default 5
+        ``k`` for schemes that take it.
+
+    Returns
+    -------
+    edges : numpy.ndarray
+        ``k + 1`` edges (the minimum, then mapclassify's upper bounds).
+    index : numpy.ndarray of int
+    """
+    import mapclassify
+
+    if scheme not in MAPCLASSIFY_SCHEMES:
+        raise ValueError(
+            f"scheme must be 'benchmark', 'quintiles' or one of "
+            f"{', '.join(MAPCLASSIFY_SCHEMES)}, not {scheme!r}"
+        )
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    idx = np.full(v.shape, -1, dtype=int)
+    ok = np.isfinite(v)
+    if not ok.any():
+        return np.array([], dtype=float), idx
+    cls = getattr(mapclassify, MAPCLASSIFY_SCHEMES[scheme])
+    kwargs: dict[str, Any] = {}
+    if scheme in (
+        "quantiles",
+        "equal_interval",
+        "natural_breaks",
+        "fisher_jenks",
+        "jenks_caspall",
+        "maximum_breaks",
+    ):
+        kwargs["k"] = (
+            min(classes, max(int(ok.sum()) - 1, 1))
+            if scheme != "equal_interval"
+            else classes
+        )
+    if scheme == "natural_breaks":
+        kwargs["initial"] = 10
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = cls(v[ok], **kwargs)
+    idx[ok] = np.asarray(c.yb, dtype=int)
+    edges = np.concatenate([[float(np.min(v[ok]))], np.asarray(c.bins, dtype=float)])
+    return edges, idx
+
+
+def benchmark_map(
+    results: Any,
+    indicator_id: str,
+    *,
+    comparator: str | None = None,
+    level: str = "95",
+    scheme: str = "benchmark",
+    classes: int = 5,
+    sex: str | None = None,
+    title: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap | Any:
+    """Small areas coloured by their benchmark class against the comparator, or by a class
+    scheme the user picks, within a byte budget.
+
+    ``scheme="benchmark"`` colours each small area by :func:`hiworkbook.benchmark.classify`
+    against ``comparator`` (default the place itself: Fingertips' grammar on the user's small
+    areas); ``"quintiles"`` by Fingertips' quintile classes; any key of
+    :data:`MAPCLASSIFY_SCHEMES` by that mapclassify classification (sequential ColorBrewer
+    colours, darker = worse or higher). Suppressed areas are hatched grey with their own legend
+    entry and carry no value, CI or count in their tooltip or in the page's GeoJSON. Tooltips
+    show the value, its 95% CI, the count and the class (all text escaped).
+
+    The page must fit ``max_bytes``: the map is rebuilt with coarser simplification and
+    coordinate quantisation (:data:`BUDGET_STEPS`, multiples of ``tolerance``) until it does;
+    when even the coarsest is too big (very large places) a static PNG map with a text
+    alternative is returned instead (a :class:`hiworkbook.charts.Chart`).
+
+    Parameters
+    ----------
+    results : hiworkbook.results.PlaceResults
+    indicator_id : str
+    comparator : str, optional
+        Any view's comparator (:func:`hiworkbook.benchmark.reference`).
+    level : {"95", "99.8", "both"}
+    scheme : str, default "benchmark"
+    classes : int, default 5
+        For mapclassify schemes.
+    sex : str, optional
+    title : str, optional
+    outline : geopandas.GeoDataFrame, optional
+    max_bytes : int, default 2,000,000
+        Budget for the whole self-contained page (Leaflet included).
+    tolerance : float, default 10
+        Base simplification tolerance in metres.
+    tiles : str, optional
+    height : int, default 480
+
+    Returns
+    -------
+    OfflineMap or hiworkbook.charts.Chart
+        ``_stats`` of an OfflineMap has ``bytes``, ``tolerance`` and ``precision`` used.
+    """
+    from hiworkbook import benchmark as bm
+
+    if hasattr(results, "pick"):
+        indicator_id = results.pick(indicator_id, "map") or indicator_id
+    ind = results.indicators[indicator_id]
+    place = results.place
+    area_col = place.workspace.area_col
+    rows = results.for_indicator(indicator_id, "small_area")
+    sexes = sorted(rows["sex"].unique())
+    sex = (
+        sex
+        if sex in sexes
+        else ("persons" if "persons" in sexes else (sexes[0] if sexes else "persons"))
+    )
+    rows = rows[rows["sex"] == sex].drop_duplicates("area_code").reset_index(drop=True)
+    ref = bm.reference(results, comparator, breakdown="small_area")
+    supp = rows["is_suppressed"].fillna(False).astype(bool).to_numpy()
+    values = np.where(supp, np.nan, rows["value"].to_numpy(dtype=float))
+    legend_labels: dict[str, str] = {}
+    if scheme == "benchmark":
+        cats = bm.classify(rows, ref, level=level).to_numpy()
+        keys = [k for k in bm.legend_keys(ind.polarity, level) if k in set(cats)]
+        heading = f"{ind.name}: {ref.phrase(level)}"
+        fill_of = {k: bm.category(k).colour for k in bm.CATEGORIES}
+    elif scheme == "quintiles":
+        cats = bm.quintile_classes(values, suppressed=supp).to_numpy()
+        keys = [
+            f"quintile {i}" for i in range(5, 0, -1) if f"quintile {i}" in set(cats)
+        ]
+        keys += [k for k in ("not compared", "suppressed") if k in set(cats)]
+        legend_labels = {
+            k: bm.quintile_label(k, ind.polarity)
+            for k in keys
+            if k.startswith("quintile")
+        }
+        heading = f"{ind.name}: quintiles of the small areas' values"
+        fill_of = {k: bm.category(k).colour for k in bm.CATEGORIES}
+    else:
+        edges, idx = mapclassify_classes(values, scheme, classes)
+        k = max(len(edges) - 1, 0)
+        colours, _note = _palette(k, ind.polarity) if k else ([], "")
+        fmt = ind.format_value
+        cats = np.array(
+            [
+                "suppressed" if s else ("not compared" if i < 0 else f"class {i}")
+                for i, s in zip(idx, supp, strict=True)
+            ],
+            dtype=object,
+        )
+        fill_of = {f"class {j}": colours[j] for j in range(k)} | {
+            "not compared": bm.category("not compared").colour,
+            "suppressed": bm.category("suppressed").colour,
+        }
+        keys = [f"class {j}" for j in range(k)][::-1] + [
+            c for c in ("not compared", "suppressed") if c in set(cats)
+        ]
+        legend_labels = {
+            f"class {j}": f"{fmt(edges[j])} – {fmt(edges[j + 1])}" for j in range(k)
+        }
+        heading = f"{ind.name} ({ind.unit}), {scheme.replace('_', ' ')} classes"
+    words = {k: legend_labels.get(k, bm.category(k).label) for k in set(cats)}
+
+    fmt = ind.format_value
+    frame = place.areas[[area_col, "area_name", "geometry"]].merge(
+        rows[["area_code", "numerator", "lower_ci", "upper_ci"]].assign(
+            _v=values, _cat=cats, _supp=supp
+        ),
+        left_on=area_col,
+        right_on="area_code",
+        how="left",
+    )
+    frame["_cat"] = frame["_cat"].fillna("not compared")
+    frame["_supp"] = frame["_supp"].fillna(False).astype(bool)
+    tips, fills, dashed = [], [], []
+    for _, r in frame.iterrows():
+        parts = [f"<b>{_e(r['area_name'])}</b>", _e(r[area_col])]
+        key = r["_cat"]
+        if r["_supp"]:
+            parts.append(f"{_e(ind.name)}: {html.escape(SUPPRESSED_LABEL)}")
+            fills.append(SUPPRESSED_FILL)
+            dashed.append(False)
+        else:
+            v = _num(r["_v"])
+            if v is None:
+                parts.append(f"{_e(ind.name)}: {NO_DATA_LABEL}")
+            else:
+                val = fmt(v)
+                lo, hi = _num(r["lower_ci"]), _num(r["upper_ci"])
+                if lo is not None and hi is not None:
+                    val += f" (95% CI {fmt(lo)} – {fmt(hi)})"
+                parts.append(f"{_e(ind.name)}: {html.escape(val)}")
+                n = _int_or_none(r["numerator"])
+                if n is not None:
+                    parts.append(f"Count: {n:,}")
+            fills.append(fill_of.get(key, NO_DATA_FILL))
+            dashed.append(key == "not compared")
+        sym = bm.category(key).symbol if key in bm.CATEGORIES else ""
+        parts.append(html.escape(f"{sym} {words.get(key, key)}".strip()))
+        tips.append(
+            '<div class="hiw-tip">' + "<br>".join(p for p in parts if p) + "</div>"
+        )
+    frame["_tip"], frame["_fill"], frame["_dash"] = tips, fills, dashed
+
+    counts = pd.Series(cats).value_counts()
+    items = []
+    for k in keys:
+        sw = _SUPPRESSED_SWATCH if k == "suppressed" else fill_of.get(k, NO_DATA_FILL)
+        sym = bm.category(k).symbol if k in bm.CATEGORIES else ""
+        items.append(
+            (sw, f"{sym} {words.get(k, k)} ({int(counts.get(k, 0)):,})".strip())
+        )
+    title = title or f"{place.name}: {ind.name} by neighbourhood, {results.period}"
+    desc_parts = [f"{int(counts.get(k, 0)):,} {words.get(k, k).lower()}" for k in keys]
+    desc = (
+        f"{len(frame):,} neighbourhoods"
+        + (f", {ref.phrase(level)}" if scheme == "benchmark" else "")
+        + ": "
+        + "; ".join(desc_parts)
+        + "."
+    )
+
+    size = 0
+    for mult, precision in BUDGET_STEPS:
+        tol = tolerance * mult
+        g = prepare_geometry(
+            frame, ["_tip", "_fill", "_dash"], tolerance=tol, precision=precision
+        )
+        m = _base_map(g, tiles, title)
+        _add_areas(
+            m,
+            g,
+            g["_fill"].tolist(),
+            g["_tip"].tolist(),
+            g["_dash"].tolist(),
+            name=ind.name,
+        )
+        _add_outline(m, outline, tol)
+        _add_legend(
+            m,
+            heading,
+            items,
+            "Hatched grey: suppressed, no value shown." if supp.any() else "",
+        )
+        om = OfflineMap(
+            m,
+            title=title,
+            height=height,
+            allow_tiles=tiles is not None,
+            description=desc,
+            _stats={"features": len(g), "counts": counts.to_dict()},
+        )
+        size = len(om.to_html().encode("utf-8"))
+        if size <= max_bytes:
+            om._stats.update(bytes=size, tolerance=tol, precision=precision)
+            return om
+        log.info("map %s is %d bytes at %g m; simplifying further", title, size, tol)
+    log.warning(
+        "map '%s' is %d bytes even at %g m tolerance (budget %d): drawing a static image",
+        title,
+        size,
+        tolerance * BUDGET_STEPS[-1][0],
+        max_bytes,
+    )
+    return _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
+
+
+def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline):  # noqa: ANN001, ANN202
+    """A PNG map (matplotlib) for places too big for an interactive map's byte budget."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from hiworkbook.charts import Chart
+
+    fig = Figure(figsize=(7.2, 6.4))
+    ax = fig.add_subplot()
+    g = frame.to_crs(27700)
+    plain = g[~g["_supp"]]
+    plain.plot(
+        ax=ax,
+        color=plain["_fill"].where(~plain["_fill"].str.startswith("url"), NO_DATA_FILL),
+        edgecolor="#ffffff",
+        linewidth=0.1,
+    )
+    if g["_supp"].any():
+        g[g["_supp"]].plot(
+            ax=ax, color="#d0d0d0", edgecolor="#8c8c8c", hatch="///", linewidth=0.1
+        )
+    if outline is not None:
+        outline.to_crs(27700).boundary.plot(ax=ax, color="#1a1a1a", linewidth=1)
+    ax.set_axis_off()
+    handles = [
+        Patch(
+            facecolor="#d0d0d0" if sw.startswith("repeating") else sw,
+            edgecolor="#666666",
+            hatch="///" if sw.startswith("repeating") else None,
+            label=label,
+        )
+        for sw, label in items
+    ]
+    ax.legend(
+        handles=handles,
+        title=heading,
+        fontsize=7,
+        title_fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+    )
+    ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout()
+    data = pd.DataFrame(
+        {
+            "area_code": frame[area_col],
+            "area_name": frame["area_name"],
+            "class": frame["_cat"],
+        }
+    )
+    return Chart(
+        fig,
+        f"Map: {title}. {desc}",
+        f"{title} (static image: the place is too large for an interactive map within its size budget). {desc}",
+        data,
+    )
+
+
 _FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")
 
 
@@ -850,3 +1227,106 @@ def _stable_ids(page: str) -> str:
         return f"{m.group(1)}_{seen[key]}"
 
     return _FOLIUM_ID.sub(sub, page)
+
+
+# ---------------------------------------------------------------------------- categories
+def category_map(
+    areas: gpd.GeoDataFrame,
+    category_col: str,
+    colours: dict[str, str],
+    *,
+    legend_title: str,
+    code_col: str | None = None,
+    name_col: str = "area_name",
+    tip_cols: dict[str, str] | None = None,
+    title: str = "",
+    note: str = "",
+    description: str = "",
+    outline: gpd.GeoDataFrame | None = None,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap:
+    """Small areas coloured by a category (e.g. hot and cold spots), with a categorical legend.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        One row per small area, any CRS.
+    category_col : str
+        The category of each area; missing = "no data" (pale grey, dashed outline).
+    colours : dict of str to str
+        Category label → CSS colour, in legend order. Categories not listed are drawn as
+        "no data". The label is written in the legend and the tooltip, so colour is never the
+        only cue.
+    legend_title : str
+    code_col : str, optional
+        Area code column (default: ``lsoa21_code``/``lsoa11_code``/the first ``*_code``).
+    name_col : str, default "area_name"
+    tip_cols : dict of str to str, optional
+        Tooltip label → column of already formatted text (escaped here).
+    title : str
+        Page title, iframe title and caption.
+    note : str
+        A line under the legend (e.g. the significance rule).
+    description : str
+        Text equivalent of the map, shown under it.
+    outline, tolerance, tiles, height
+        As :func:`deprivation_map`.
+
+    Returns
+    -------
+    OfflineMap
+    """
+    code_col = _find_code_col(areas, code_col)
+    tip_cols = dict(tip_cols or {})
+    cols = [code_col, category_col, *tip_cols.values()]
+    if name_col and name_col in areas.columns:
+        cols.append(name_col)
+    g = prepare_geometry(areas, list(dict.fromkeys(cols)), tolerance=tolerance)
+    names = g[name_col] if name_col in g.columns else pd.Series([None] * len(g))
+    fills, tips, dashed = [], [], []
+    counts = dict.fromkeys(colours, 0)
+    missing = 0
+    for i, (code, cat, name) in enumerate(
+        zip(g[code_col], g[category_col], names, strict=True)
+    ):
+        parts = [f"<b>{_e(name)}</b>" if name is not None else "", _e(code)]
+        key = (
+            None
+            if cat is None or (isinstance(cat, float) and math.isnan(cat))
+            else str(cat)
+        )
+        if key in colours:
+            fills.append(colours[key])
+            dashed.append(False)
+            counts[key] += 1
+            parts.append(f"{_e(legend_title)}: {_e(key)}")
+        else:
+            fills.append(NO_DATA_FILL)
+            dashed.append(True)
+            missing += 1
+            parts.append(f"{_e(legend_title)}: {NO_DATA_LABEL}")
+        for label, col in tip_cols.items():
+            parts.append(f"{_e(label)}: {_e(g[col].iloc[i])}")
+        tips.append(
+            '<div class="hiw-tip">' + "<br>".join(x for x in parts if x) + "</div>"
+        )
+    m = _base_map(g, tiles, title or legend_title)
+    _add_areas(m, g, fills, tips, dashed, name=legend_title)
+    _add_outline(m, outline, tolerance)
+    items = [(c, f"{label} ({counts[label]:,})") for label, c in colours.items()]
+    if missing:
+        items.append((NO_DATA_FILL, f"{NO_DATA_LABEL} ({missing:,})"))
+    _add_legend(m, legend_title, items, note)
+    return OfflineMap(
+        m,
+        title=title or legend_title,
+        height=height,
+        allow_tiles=tiles is not None,
+        description=description,
+        _stats={"features": len(g), "categories": counts, "missing": missing},
+    )
+
+
+__all__ += ["category_map"]

@@ -68,7 +68,13 @@ RESULT_COLUMNS = [
     "comparison",
     "polarity",
     "is_suppressed",
+    "lower_ci_998",
+    "upper_ci_998",
+    "comparison_998",
+    "is_rounded",
 ]
+#: The second confidence level every value carries (Fingertips compares some indicators at 99.8%).
+LEVEL_998 = 0.998
 _VALUE_TYPE = {"dsr": 1, "rate": 1, "isratio": 1, "proportion": 2, "life_expectancy": 0}
 
 
@@ -241,7 +247,8 @@ def place_results(
         reference = (
             _reference_counts(units, primary) if ind.measure == "isratio" else None
         )
-        res = _calculate(data, ind, confidence, reference)
+        res = _calculate(data, ind, _levels(confidence), reference)
+        res = _with_998(res, confidence)
         res = _add_published(res, place.comparators, ind, period)
         res = res.assign(
             indicator_id=ind.id,
@@ -261,7 +268,13 @@ def place_results(
     # The SII summarises a fitted line, not cells, so it uses the quintile values before
     # suppression (as PHE does); it reveals no small count.
     sii = _sii(table, ws.indicators, sii_reps, seed)
-    table = disclosure.suppress(table, min_count=ws.config.min_count)
+    # small areas inside each quintile add up to the quintile: a linked set for secondary suppression
+    quintiles = place.areas.set_index(area_col)["imd_quintile"].dropna().astype(int)
+    table = disclosure.apply(
+        table,
+        ws.config.disclosure,
+        nesting={"imd_quintile": quintiles.map(QUINTILE_LABELS).to_dict()},
+    )
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA
@@ -411,6 +424,36 @@ def _comparator_units(
 
 
 # ---------------------------------------------------------------------- statistics
+def _levels(confidence: float) -> list[float]:
+    """The report's level and 99.8% (once), for one vectorised call of a PHE method."""
+    c = float(confidence) / (100 if confidence >= 50 else 1)
+    return [c] if round(c, 10) == LEVEL_998 else [c, LEVEL_998]
+
+
+def _with_998(res: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Rename the two levels' limits to ``lower_ci``/``upper_ci`` (the report's level) and
+    ``lower_ci_998``/``upper_ci_998``; ``confidence`` stays the report's level."""
+    from hiworkbook.stats._common import level_suffix
+
+    c = _levels(confidence)[0]
+    lo, hi = f"lower_ci_{level_suffix(c)}", f"upper_ci_{level_suffix(c)}"
+    lo8, hi8 = (f"{b}_ci_{level_suffix(LEVEL_998)}" for b in ("lower", "upper"))
+    res = res.copy()
+    if lo in res and lo8 in res:  # two levels computed
+        res = res.rename(
+            columns={
+                lo: "lower_ci",
+                hi: "upper_ci",
+                lo8: "lower_ci_998",
+                hi8: "upper_ci_998",
+            }
+        )
+    elif "lower_ci" in res:  # the report's level is 99.8%
+        res["lower_ci_998"], res["upper_ci_998"] = res["lower_ci"], res["upper_ci"]
+    res["confidence"] = c
+    return res
+
+
 _GROUPS = ["breakdown", "category", "area_code", "area_name"]
 
 
@@ -541,6 +584,8 @@ def _add_published(
                     "value": r["value"],
                     "lower_ci": r.get("lower_ci_95"),
                     "upper_ci": r.get("upper_ci_95"),
+                    "lower_ci_998": r.get("lower_ci_99_8"),
+                    "upper_ci_998": r.get("upper_ci_99_8"),
                     "numerator": r.get("numerator"),
                     "denominator": r.get("denominator"),
                     "method": "published value",
@@ -585,17 +630,25 @@ def _compare(
         "",
     ]
     table["comparison"] = "not compared"
+    table["comparison_998"] = "not compared"
+    for c in ("lower_ci_998", "upper_ci_998"):
+        if c not in table:
+            table[c] = np.nan
     for polarity, idx in table.groupby("polarity").groups.items():
         sub = table.loc[idx]
-        table.loc[idx, "comparison"] = np.asarray(
-            stats.compare(
-                sub["value"].astype(float),
-                sub["lower_ci"].astype(float),
-                sub["upper_ci"].astype(float),
-                sub["comparator_value"].astype(float),
-                polarity=polarity,
+        for col, lo, hi in (
+            ("comparison", "lower_ci", "upper_ci"),
+            ("comparison_998", "lower_ci_998", "upper_ci_998"),
+        ):
+            table.loc[idx, col] = np.asarray(
+                stats.compare(
+                    sub["value"].astype(float),
+                    sub[lo].astype(float),
+                    sub[hi].astype(float),
+                    sub["comparator_value"].astype(float),
+                    polarity=polarity,
+                )
             )
-        )
     return table.drop(columns=["_own", "_prim"])
 
 

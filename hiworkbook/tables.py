@@ -1,8 +1,9 @@
-"""HTML tables of the result table, coloured as Fingertips colours comparisons.
+"""HTML tables of the result table, in the one benchmark grammar of :mod:`hiworkbook.benchmark`.
 
-Fingertips' palette: green = significantly better, amber = similar, red = significantly worse;
-where an indicator has no judgement of good or bad, light and dark blue = significantly lower and
-higher. Colour is never the only signal: the comparison is also written in words.
+Each comparison cell is coloured with the colour-blind-safe benchmark palette (blue better, pale
+amber similar, orange-brown worse; purples for lower/higher where an indicator has no judgement of
+good or bad) and carries the class's symbol and words, so colour is never the only signal. The
+comparator is one argument, resolved as every other view resolves it.
 """
 
 from __future__ import annotations
@@ -11,47 +12,52 @@ from html import escape
 
 import pandas as pd
 
+from hiworkbook import benchmark as bm
 from hiworkbook.narrative import HTMLFragment, fmt_int, fmt_value
 from hiworkbook.results import PlaceResults
 
 __all__ = ["HTMLTable", "indicator_table", "COMPARISON_COLOURS"]
 
-COMPARISON_COLOURS = {
-    "better": ("#92D050", "#000000"),
-    "similar": ("#FFC000", "#000000"),
-    "worse": ("#C00000", "#FFFFFF"),
-    "higher": ("#1E3B7A", "#FFFFFF"),
-    "lower": ("#BED2FF", "#000000"),
-    "not compared": ("#FFFFFF", "#333333"),
-}
-_WORDS = {
-    "better": "Better",
-    "similar": "Similar",
-    "worse": "Worse",
-    "higher": "Higher",
-    "lower": "Lower",
-    "not compared": "Not compared",
-}
+#: (background, text) colour of each benchmark class: :data:`hiworkbook.benchmark.CATEGORIES`.
+COMPARISON_COLOURS = {k: (c.colour, c.text) for k, c in bm.CATEGORIES.items()}
 
 
 HTMLTable = HTMLFragment  # a table of the result table
 
 
-def indicator_table(results: PlaceResults) -> HTMLTable:
-    """Every indicator for the place: value, 95% CI, count, comparator value and significance.
+def indicator_table(
+    results: PlaceResults,
+    *,
+    comparator: str | None = None,
+    level: str = "95",
+) -> HTMLTable:
+    """Every indicator for the place: value, 95% CI, count, comparator value and significance,
+    with the benchmark legend.
 
     Parameters
     ----------
     results : PlaceResults
+    comparator : str, optional
+        Name or code of the comparator (:func:`hiworkbook.benchmark.reference`); default the
+        place's primary comparator.
+    level : {"95", "99.8", "both"}
+        Compare at 95%, 99.8% or show Fingertips' five classes.
 
     Returns
     -------
     HTMLTable
     """
-    s = results.summary()
-    comp_name = escape(results.primary_comparator or "Comparator")
+    s = results.table[results.table["breakdown"] == "area"].reset_index(drop=True)
+    if s.empty:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "table")
+    ref = bm.reference(results, comparator, breakdown="area")
+    cats = bm.classify(s, ref, level=level)
+    ref_vals = ref.value_for(s)
+    comp_name = escape(ref.name or "Comparator")
     rows = []
-    for _, r in s.iterrows():
+    for i, r in s.iterrows():
         ind = results.indicators.get(r["indicator_id"])
         single_sex = ind is not None and len(ind.sexes) == 1
         sex = (
@@ -64,8 +70,7 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
             if ind and ind.core20plus5
             else ""
         )
-        comp = str(r["comparison"]) if pd.notna(r["comparison"]) else "not compared"
-        bg, fg = COMPARISON_COLOURS.get(comp, COMPARISON_COLOURS["not compared"])
+        comp = cats.iloc[i]
         if r["is_suppressed"]:
             value, ci = "suppressed", ""
         else:
@@ -75,22 +80,41 @@ def indicator_table(results: PlaceResults) -> HTMLTable:
                 if pd.notna(r["lower_ci"]) and pd.notna(r["upper_ci"])
                 else ""
             )
+        rv = ref_vals.iloc[i]
         rows.append(
             "<tr>"
             f"<th scope='row'>{escape(str(r['indicator_name']))}{sex}{core}</th>"
             f"<td class='num'>{fmt_int(r['numerator'])}</td>"
             f"<td class='num'>{value}</td>"
             f"<td class='num'>{ci}</td>"
-            f"<td class='num'>{escape(fmt_value(r['comparator_value'], r['unit'])) if pd.notna(r['comparator_value']) else '—'}</td>"
-            f"<td style='background:{bg};color:{fg}'>{_WORDS.get(comp, escape(comp))}</td>"
+            f"<td class='num'>{escape(fmt_value(rv, r['unit'])) if pd.notna(rv) else '—'}</td>"
+            f"<td style='{bm.cell_style(comp)}'>{bm.cell_text(comp)}</td>"
             "</tr>"
         )
+    present = [k for k in bm.CATEGORIES if k in set(cats)]
     html = (
         "<table class='hiw-table'>"
-        f"<caption>Indicators for {escape(results.place.name)}, {escape(results.period)}, compared with "
-        f"{comp_name} ({results.confidence:.0%} confidence intervals)</caption>"
+        f"<caption>Indicators for {escape(results.place.name)}, {escape(results.period)}, "
+        f"{escape(ref.phrase(level))} ({results.confidence:.0%} confidence intervals shown)"
+        f"{_rounding_note(results)}</caption>"
         "<thead><tr><th scope='col'>Indicator</th><th scope='col'>Count</th><th scope='col'>Value</th>"
         f"<th scope='col'>95% CI</th><th scope='col'>{comp_name}</th><th scope='col'>Compared with {comp_name}</th></tr></thead>"
-        "<tbody>" + "".join(rows) + "</tbody></table>"
+        "<tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + bm.legend_html(present, title=f"Benchmark: {ref.phrase(level)}")
     )
     return HTMLTable(html)
+
+
+def _rounding_note(results: PlaceResults) -> str:
+    """The caption's note when counts are rounded (values are from the unrounded counts)."""
+    t = results.table
+    if "is_rounded" not in t or not t["is_rounded"].fillna(False).astype(bool).any():
+        return ""
+    ws = results.place.workspace
+    base = ws.config.disclosure.rounding_base if ws is not None else 5
+    return (
+        f". Counts are rounded to the nearest {base}; values and intervals are calculated "
+        "from the unrounded counts"
+    )

@@ -144,8 +144,15 @@ def test_sii_invariant_to_row_order(values, pops, rnd) -> None:
 )
 def test_quantiles_monotone_and_in_range(vals, k, invert) -> None:
     d = pd.DataFrame({"v": vals, "pop": np.arange(1, len(vals) + 1) * 10})
-    for pop in (None, "pop"):
-        q = quantiles(d, "v", k, population=pop, invert=invert)["quantile"].astype(int)
+    phe = quantiles(d, "v", k, invert=invert)["quantile"]
+    # phe_quantile: missing for every area when the group has fewer areas than quantiles
+    assert phe.isna().all() if len(vals) < k else phe.notna().all()
+    for pop, method in ((None, "ceiling"), ("pop", "phe"), (None, "phe")):
+        if method == "phe" and pop is None and len(vals) < k:
+            continue
+        q = quantiles(d, "v", k, population=pop, invert=invert, method=method)[
+            "quantile"
+        ].astype(int)
         assert q.between(1, k).all()
         order = d["v"].argsort(kind="stable")
         seq = q.iloc[order].to_numpy()

@@ -38,6 +38,9 @@ __all__ = [
     "ethnic_shares",
     "ethnic_population",
     "simulate_counts",
+    "CAUSES",
+    "CAUSE_INDICATORS",
+    "cause_blocks",
     "life_expectancy",
 ]
 
@@ -744,6 +747,96 @@ def simulate_counts(
         )
     )
     return blocks
+
+
+#: Broad causes of death (ICD-10 groups of the underlying cause) in the demo.
+CAUSES: tuple[str, ...] = ("circulatory", "cancer", "respiratory", "external", "other")
+#: The demo's indicator id for each cause's deaths (all-age directly standardised rates).
+CAUSE_INDICATORS: dict[str, str] = {
+    "circulatory": "mortality_circulatory",
+    "cancer": "mortality_cancer",
+    "respiratory": "mortality_respiratory",
+    "external": "mortality_external",
+    "other": "mortality_other_causes",
+}
+# Share of deaths by cause (columns as CAUSES) in each life-expectancy band, roughly England
+# 2021-23: perinatal and congenital causes under 1, injuries at young adult ages, cancer and
+# circulatory disease in middle and old age, "other" (dementia among them) at the oldest ages.
+_CAUSE_SHARE = np.array(
+    [
+        [0.03, 0.02, 0.03, 0.02, 0.90],  # 0
+        [0.05, 0.15, 0.10, 0.15, 0.55],  # 1-4
+        [0.05, 0.25, 0.08, 0.25, 0.37],  # 5-9
+        [0.05, 0.25, 0.08, 0.25, 0.37],  # 10-14
+        [0.07, 0.12, 0.03, 0.55, 0.23],  # 15-19
+        [0.07, 0.12, 0.03, 0.55, 0.23],  # 20-24
+        [0.07, 0.12, 0.03, 0.55, 0.23],  # 25-29
+        [0.15, 0.20, 0.04, 0.35, 0.26],  # 30-34
+        [0.15, 0.20, 0.04, 0.35, 0.26],  # 35-39
+        [0.15, 0.20, 0.04, 0.35, 0.26],  # 40-44
+        [0.22, 0.38, 0.07, 0.10, 0.23],  # 45-49
+        [0.22, 0.38, 0.07, 0.10, 0.23],  # 50-54
+        [0.22, 0.38, 0.07, 0.10, 0.23],  # 55-59
+        [0.24, 0.42, 0.11, 0.02, 0.21],  # 60-64
+        [0.24, 0.42, 0.11, 0.02, 0.21],  # 65-69
+        [0.24, 0.42, 0.11, 0.02, 0.21],  # 70-74
+        [0.26, 0.30, 0.14, 0.01, 0.29],  # 75-79
+        [0.26, 0.30, 0.14, 0.01, 0.29],  # 80-84
+        [0.27, 0.14, 0.15, 0.01, 0.43],  # 85-89
+        [0.27, 0.14, 0.15, 0.01, 0.43],  # 90+
+    ]
+)
+# Log-ratio of each cause's share between the most and the least deprived areas: respiratory
+# disease and injuries weigh more in deprived areas' excess deaths, cancer a little less.
+_CAUSE_DEPRIVATION = np.array([0.3, -0.2, 0.6, 0.5, 0.0])
+
+
+def cause_blocks(
+    rng: np.random.Generator, le_block: Block, d: np.ndarray
+) -> list[Block]:
+    """Deaths by broad cause, split from the life-expectancy deaths, as all-age DSR blocks.
+
+    Each area's deaths in each life-expectancy band are split multinomially across
+    :data:`CAUSES` with England-like shares by age, tilted by deprivation, so the causes add up
+    exactly to the all-cause deaths. The bands "0" and "1-4" are merged into the ESP band "0-4".
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        A generator of its own (so the other tables do not change with it).
+    le_block : Block
+        The ``life_expectancy`` block (deaths and populations by the 20 life-table bands).
+    d : ndarray, shape (areas,)
+        National deprivation percentile (0 least, 1 most deprived) of each area of the block;
+        one value for an aggregate block.
+
+    Returns
+    -------
+    list of Block
+        One per cause, in the order of :data:`CAUSES`, with ids from :data:`CAUSE_INDICATORS`.
+    """
+    deaths = le_block.numerator[..., 0]  # (n, P, 2, 20)
+    den = le_block.denominator[..., 0]
+    tilt = np.exp(np.outer(np.asarray(d, dtype=float) - 0.5, _CAUSE_DEPRIVATION))
+    w = _CAUSE_SHARE[None, :, :] * tilt[:, None, :]  # (n, 20, 5)
+    p = w / w.sum(-1, keepdims=True)
+    p = np.broadcast_to(p[:, None, None, :, :], (*deaths.shape, len(CAUSES)))
+    split = rng.multinomial(deaths.astype(np.int64), p)  # (n, P, 2, 20, 5)
+    esp_num = np.concatenate(
+        [split[..., :2, :].sum(-2, keepdims=True), split[..., 2:, :]], -2
+    )
+    esp_den = np.concatenate([den[..., :2].sum(-1, keepdims=True), den[..., 2:]], -1)
+    return [
+        Block(
+            CAUSE_INDICATORS[c],
+            le_block.sexes,
+            ESP_BANDS,
+            ("all",),
+            esp_num[..., k][..., None],
+            esp_den[..., None],
+        )
+        for k, c in enumerate(CAUSES)
+    ]
 
 
 def life_expectancy(deaths: np.ndarray, pop: np.ndarray) -> float:

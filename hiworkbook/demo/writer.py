@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20241
 #: Bumped whenever the model changes what a seed produces.
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: deaths by broad cause added
 GENERATOR = "hiworkbook.demo"
 FILES = (
     "boundaries.gpkg",
@@ -248,6 +248,14 @@ def _england_rest(
     )
 
 
+#: Second entropy word of the generator the deaths by cause are drawn from.
+_CAUSE_STREAM = 0xCA05E
+
+
+def _le_block(blocks: list[M.Block]) -> M.Block:
+    return next(b for b in blocks if b.indicator_id == "life_expectancy")
+
+
 def build_region(
     seed: int = DEFAULT_SEED,
     *,
@@ -306,6 +314,13 @@ def build_region(
     rest_pop = M.expected_population(rng, rest, n_per)
     rest_blocks = M.simulate_counts(
         rng, rest, rest_pop, M.ethnic_shares(rng, rest, n_per), aggregate=True
+    )
+    # deaths by broad cause: drawn from a generator of their own, so every other table is
+    # the same as without them
+    cause_rng = np.random.default_rng([seed, _CAUSE_STREAM])
+    blocks += M.cause_blocks(cause_rng, _le_block(blocks), area.d)
+    rest_blocks += M.cause_blocks(
+        cause_rng, _le_block(rest_blocks), np.array([float(np.mean(d[n:]))])
     )
     eng_blocks = [
         M.Block(
@@ -418,6 +433,9 @@ def generate_england(
     eth = M.ethnic_population(rng, pop.sum(axis=(2, 3)), shares).astype(np.int32)
     blocks = M.simulate_counts(
         rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1)
+    )
+    blocks += M.cause_blocks(
+        np.random.default_rng([seed, _CAUSE_STREAM]), _le_block(blocks), area.d
     )
     codes = [N.small_area_code(i + 1) for i in range(n)]
     l_codes = np.array([N.ltla_code(i + 1) for i in range(n_l)])

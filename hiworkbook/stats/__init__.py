@@ -23,6 +23,7 @@ from hiworkbook.stats.standard_populations import (
     LIFE_TABLE_BANDS,
     standard_population,
 )
+from hiworkbook.stats.trend import TREND_LABELS, recent_trend, trend_label
 
 __all__ = [
     "DSR_MIN_COUNT",
@@ -45,7 +46,10 @@ __all__ = [
     "poisson_limits",
     "proportion",
     "rate",
+    "recent_trend",
     "resolve_standard",
     "standard_population",
+    "trend_label",
+    "TREND_LABELS",
     "wilson_limits",
 ]

@@ -150,24 +150,7 @@ def life_expectancy(
     Ds = np.where(skip[:, None], 1.0, D)
     Ps = np.where(skip[:, None], 2.0, P)
 
-    M = Ds / Ps
-    a = np.full(B, 0.5)
-    a[0] = 0.1
-    n = np.empty((g.n, B))
-    n[:, :-1] = np.diff(_STARTS)
-    n[:, -1] = 2 / M[:, -1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(Ds <= Ps / n / a, M * n / (1 + M * n * (1 - a)), 1.0)
-    p = 1 - q
-    lx = np.empty((g.n, B))
-    lx[:, 0] = 1e5
-    lx[:, 1:] = 1e5 * np.cumprod(p[:, :-1], axis=1)
-    l_next = np.concatenate([lx[:, 1:], np.zeros((g.n, 1))], axis=1)
-    d = lx - l_next
-    L = np.empty((g.n, B))
-    L[:, :-1] = n[:, :-1] * (l_next[:, :-1] + a[:-1] * d[:, :-1])
-    L[:, -1] = lx[:, -1] / M[:, -1]
-    T = np.cumsum(L[:, ::-1], axis=1)[:, ::-1]
+    M, n, a, q, lx, d, L, T = _chiang(Ds, Ps)
     with np.errstate(divide="ignore", invalid="ignore"):
         e = np.where(lx == 0, 0.0, T / lx)
         spi = np.where(d == 0, 0.0, q**2 * (1 - q) / Ds)
@@ -221,3 +204,34 @@ def life_expectancy(
         [x if x else None for x in notes], index=out.index, dtype=object
     )
     return out
+
+
+def _chiang(D: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Chiang II abridged life table from deaths and populations of shape (groups, 20 bands).
+
+    Returns ``M`` (death rates), ``n`` (band widths, the last ``2 / M``), ``a`` (fraction of
+    the band lived by those dying), ``q``, ``l`` (survivors at the band's start, radix
+    100,000), ``d``, ``L`` (person-years lived in the band) and ``T`` (person-years lived from
+    the band's start on).
+    """
+    G, B = D.shape
+    M = D / P
+    a = np.full(B, 0.5)
+    a[0] = 0.1
+    n = np.empty((G, B))
+    n[:, :-1] = np.diff(_STARTS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n[:, -1] = 2 / M[:, -1]
+        q = np.where(D <= P / n / a, M * n / (1 + M * n * (1 - a)), 1.0)
+    p = 1 - q
+    lx = np.empty((G, B))
+    lx[:, 0] = 1e5
+    lx[:, 1:] = 1e5 * np.cumprod(p[:, :-1], axis=1)
+    l_next = np.concatenate([lx[:, 1:], np.zeros((G, 1))], axis=1)
+    d = lx - l_next
+    L = np.empty((G, B))
+    L[:, :-1] = n[:, :-1] * (l_next[:, :-1] + a[:-1] * d[:, :-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        L[:, -1] = lx[:, -1] / M[:, -1]
+    T = np.cumsum(L[:, ::-1], axis=1)[:, ::-1]
+    return M, n, a, q, lx, d, L, T

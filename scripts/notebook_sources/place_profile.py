@@ -14,7 +14,7 @@ gap_indicators: list = ["mortality_u75", "smoking_at_delivery"]  # gaps in the h
 ethnicity_indicators: list = ["hypertension_detection", "smi_health_checks"]  # by group
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
-output_dir: str = ""  # folder for summary.json (batch runs); empty for none
+output_dir: str = ""  # folder for the figures (CSV, Parquet, summary.json); empty for none
 """
 
 cells = [
@@ -41,6 +41,7 @@ cells = [
         "    confidence=confidence,\n"
         "    seed=seed,\n"
         ")\n"
+        "hw.export.save_results(results, output_dir)\n"
         "display(hw.narrative.title(results))",
     ),
     new_markdown_cell("## Headline"),
