@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format notebooks browser bench lab clean
+.PHONY: help install demo test test-fast lint format notebooks browser bench lab teach teach-reset clean
 
 help: ## list every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv (if missing) and install hiworkbook with its t
 demo: $(STAMP) ## generate the synthetic demo region and write one report per place into reports/demo
 	$(BIN)/hiworkbook demo
 
-browser: ## install Debian's chromium for the offline browser tests (only if missing)
+browser: ## install Debian's chromium and poppler-utils for the browser and PDF tests (only if missing)
 	@bash scripts/install-chromium.sh
 
 test: $(STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
@@ -48,10 +48,27 @@ notebooks: $(STAMP) ## regenerate notebooks/*.ipynb (no outputs) from scripts/ma
 bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_teaching.py
 
-lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
+LAB_STAMP := $(VENV)/.lab-stamp
+
+$(LAB_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	$(BIN)/jupyter lab notebooks/
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it on notebooks/, offline
+	$(BIN)/jupyter lab --notebook-dir=notebooks \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  --LabApp.news_url=None
+
+teach: $(STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/hiworkbook generate-demo > /dev/null
+	$(BIN)/hiworkbook teach reset --keep-existing
+	$(BIN)/jupyter lab notebooks/local/teaching
+
+teach-reset: $(STAMP) ## restore a learner's course notebooks: make teach-reset [DIR=folder]
+	$(BIN)/hiworkbook teach reset $(DIR)
 
 clean: ## remove generated demo data, caches and reports (keeps .venv)
 	rm -rf data/demo data/cache reports/demo .pytest_cache .ruff_cache .hypothesis

@@ -125,11 +125,13 @@ class Chart:
 
 def quintile_chart(
     results: PlaceResults, indicator_id: str, *, sex: str | None = None
-) -> Chart:
+) -> Chart | HTMLFragment:
     """An indicator by national deprivation quintile with 95% CIs and the slope index of inequality.
 
     Bars show each quintile's value with its confidence interval; a line marks the place's own
     value and, when available, the primary comparator's. The title carries the SII with its CI.
+    When ``indicator_id`` has no quintile values, another indicator that has is charted; when
+    none has, the sentence of :func:`hiworkbook.coverage.missing_section` is returned instead.
 
     Parameters
     ----------
@@ -138,7 +140,12 @@ def quintile_chart(
     sex : str, optional
         For indicators reported by sex (life expectancy); default the first available.
     """
-    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
+    picked = results.pick(indicator_id, "gradient")
+    if picked is None:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "gradient", indicator_id)
+    indicator_id = picked
     ind = results.indicators[indicator_id]
     q = results.for_indicator(indicator_id, "imd_quintile")
     sexes = sorted(q["sex"].unique())
@@ -404,9 +411,184 @@ def ethnicity_panel(
                 ethnicity_chart(results, i, comparator=comparator, level=level)
             )
     if not charts:
-        return Panel(
-            "<p>No indicator in this report has counts by ethnic group for "
-            f"{html.escape(results.period)}. Add counts with an <code>ethnic_group</code> column "
-            "to show the breakdown NHS England asks for beside deprivation.</p>"
-        )
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "ethnicity")
     return Panel("".join(c._repr_html_() for c in charts))
+
+
+# ---------------------------------------------------------------------- funnel plot
+_FUNNEL_STATISTIC = {"proportion": "proportion", "rate": "rate", "isratio": "ratio"}
+
+
+def funnel_plot(
+    results: PlaceResults,
+    indicator_id: str,
+    *,
+    sex: str | None = None,
+    max_labels: int = 12,
+) -> Chart | None:
+    """A place's small areas on a funnel plot around the place's own value.
+
+    Each unsuppressed small area is a point at its denominator (population, or expected count
+    for a standardised ratio) and value; the centre line is the place's value and the curves
+    are the 95% and 99.8% control limits at each denominator
+    (:func:`hiworkbook.stats.funnel_limits` / :func:`hiworkbook.stats.funnel_curve`: Wilson-
+    inverted limits for proportions, exact Poisson limits for rates and ratios, as
+    PHEindicatormethods and PHE's funnel-plot tools; Spiegelhalter 2005). Points beyond the
+    99.8% limits are labelled with the area's name (the ``max_labels`` furthest out); points
+    between the 95% and 99.8% limits are drawn as open orange circles. Suppressed small areas
+    are not plotted and the caption says how many were left out.
+
+    Parameters
+    ----------
+    results : PlaceResults
+    indicator_id : str
+    sex : str, optional
+        Default persons, else the first sex reported.
+    max_labels : int, default 12
+
+    Returns
+    -------
+    Chart or None
+        None when the indicator's measure has no funnel in :mod:`hiworkbook.stats`
+        (directly standardised rates, life expectancy) or no small area has a value.
+
+    References
+    ----------
+    Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
+    Statistics in Medicine 24(8):1185-1202.
+    """
+    from hiworkbook import stats
+
+    ind = results.indicators[indicator_id]
+    statistic = _FUNNEL_STATISTIC.get(ind.measure)
+    if statistic is None:
+        return None
+    sa = results.for_indicator(indicator_id, "small_area")
+    area = results.for_indicator(indicator_id, "area")
+    if sa.empty or area.empty:
+        return None
+    sexes = sorted(sa["sex"].unique())
+    sex = sex or ("persons" if "persons" in sexes else sexes[0])
+    sa = sa[sa["sex"] == sex]
+    area = area[area["sex"] == sex]
+    if area.empty or pd.isna(area["value"].iloc[0]):
+        return None
+    target = float(area["value"].iloc[0])
+    suppressed = int(sa["is_suppressed"].fillna(False).astype(bool).sum())
+    pts = sa[~sa["is_suppressed"].fillna(False).astype(bool)].copy()
+    pts["numerator"] = pd.to_numeric(pts["numerator"], errors="coerce")
+    pts["denominator"] = pd.to_numeric(pts["denominator"], errors="coerce")
+    no_denominator = int((~(pts["denominator"] > 0)).sum())
+    pts = pts[pts["denominator"] > 0]
+    if pts.empty:
+        return None
+    mult = float(ind.multiplier)
+    # the target is the place's own value on the indicator's scale (for a standardised
+    # ratio the place's ratio, e.g. 104 when multiplier = 100)
+    lim = stats.funnel_limits(
+        pts,
+        "numerator",
+        "denominator",
+        statistic=statistic,
+        multiplier=mult,
+        target=target,
+    )
+    n = lim["denominator"].to_numpy(dtype=float)
+    grid = np.geomspace(max(n.min() * 0.8, 1e-9), n.max() * 1.15, 200)
+    curve = stats.funnel_curve(target, grid, statistic=statistic, multiplier=mult)
+
+    fig = Figure(figsize=(7.2, 4.2))
+    ax = fig.add_subplot()
+    ax.plot(grid, curve["target"], color=_PLACE, lw=1.5, label=f"{results.place.name}")
+    for s, ls, lbl in (("95", "--", "95% limits"), ("99_8", ":", "99.8% limits")):
+        ax.plot(grid, curve[f"lower_limit_{s}"], color=_COMP, ls=ls, lw=1, label=lbl)
+        ax.plot(grid, curve[f"upper_limit_{s}"], color=_COMP, ls=ls, lw=1)
+    out998 = lim["significance_99_8"].isin(["high", "low"]).to_numpy()
+    out95 = lim["significance_95"].isin(["high", "low"]).to_numpy() & ~out998
+    inside = ~(out998 | out95)
+    v = lim["value"].to_numpy(dtype=float)
+    ax.scatter(n[inside], v[inside], s=14, color=_BAR, alpha=0.7, label="within 95%")
+    ax.scatter(
+        n[out95],
+        v[out95],
+        s=22,
+        facecolors="none",
+        edgecolors=_PLACE,
+        label="outside 95%",
+    )
+    ax.scatter(
+        n[out998], v[out998], s=26, color=_PLACE, marker="D", label="outside 99.8%"
+    )
+    names = lim["area_name"].fillna(lim["area_code"]).astype(str).to_numpy()
+    dist = np.abs(v - target) / np.maximum(
+        np.abs(lim["upper_limit_99_8"].to_numpy(dtype=float) - target), 1e-12
+    )
+    order = [i for i in np.argsort(-dist) if out998[i]][:max_labels]
+    for k, i in enumerate(order):
+        ax.annotate(
+            names[i],
+            (n[i], v[i]),
+            xytext=(4, 3 if k % 2 == 0 else -9),
+            textcoords="offset points",
+            fontsize=7,
+            color="#1a1a1a",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel(
+        "Expected events (log scale)"
+        if statistic == "ratio"
+        else "Denominator (log scale)"
+    )
+    ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(
+        fontsize=7,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=6,
+    )
+    ax.set_title(
+        f"{ind.name}: {results.place.name}'s small areas, {results.period}",
+        fontsize=9,
+        loc="left",
+    )
+    fig.tight_layout()
+
+    high = int((lim["significance_99_8"] == "high").sum())
+    low = int((lim["significance_99_8"] == "low").sum())
+    n95 = int(out95.sum())
+    left_out = suppressed + no_denominator
+    left_txt = (
+        f" {left_out:,} small area(s) left out ({suppressed:,} suppressed for small numbers"
+        + (f", {no_denominator:,} without a denominator" if no_denominator else "")
+        + ")."
+        if left_out
+        else " No small area was left out."
+    )
+    labelled = [names[i] for i in order]
+    more = int(out998.sum()) - len(labelled)
+    alt = (
+        f"Funnel plot of {ind.name} for {len(lim):,} small areas of {results.place.name} "
+        f"against the place value {fmt_value(target, ind.unit)}. {high:,} above and {low:,} "
+        f"below the 99.8% limits"
+        + (
+            f" ({', '.join(labelled)}{f' and {more} more' if more > 0 else ''})"
+            if labelled
+            else ""
+        )
+        + f"; {n95:,} more outside the 95% limits only."
+    )
+    caption = (
+        f"{ind.name}, {results.period}: each point is a small area of {results.place.name}, "
+        f"plotted against its {'expected count' if statistic == 'ratio' else 'denominator'}; "
+        f"the line is the place value ({fmt_value(target, ind.unit)}) and the curves its 95% "
+        f"and 99.8% control limits. {high:,} area(s) lie above and {low:,} below the 99.8% "
+        f"limits (labelled), {n95:,} more outside the 95% limits only.{left_txt}"
+    )
+    return Chart(fig, alt, caption)
+
+
+__all__ += ["funnel_plot"]

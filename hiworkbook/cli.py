@@ -8,6 +8,8 @@ Commands::
     hiworkbook places workbook.toml     list the places reports can be made for
     hiworkbook init workbook.toml       write a commented workbook template
     hiworkbook generate-demo DIR        write the synthetic demo region's files to DIR
+    hiworkbook teach reset [DIR]        restore a learner's copy of the teaching course
+    hiworkbook generate-demo --scale england DIR   a synthetic England (33,755 areas, boundaries)
 
 Data problems are reported as one readable list, never as a traceback (exit status 1).
 """
@@ -58,7 +60,32 @@ def _parser() -> argparse.ArgumentParser:
             "--workers",
             type=int,
             default=2,
-            help="parallel worker processes (default 2)",
+            help="parallel workers, each with one warm kernel (default 2; 1 = in this process)",
+        )
+        sp.add_argument(
+            "--resume",
+            action="store_true",
+            help="skip places whose report exists and whose notebook, parameters and inputs "
+            "are unchanged (run.json); redo failed and changed ones",
+        )
+        sp.add_argument(
+            "--timeout",
+            type=float,
+            default=300,
+            metavar="SECONDS",
+            help="stop a place that runs longer and record it as failed (default 300)",
+        )
+        sp.add_argument(
+            "--executor",
+            choices=["local", "dask"],
+            default="local",
+            help="where places run: local processes, or Dask (needs hiworkbook[dask])",
+        )
+        sp.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="with --executor dask, a running scheduler (tcp://HOST:8786); "
+            "default a local cluster of --workers processes",
         )
         sp.add_argument(
             "--keep-notebooks", action="store_true", help="keep executed notebooks too"
@@ -67,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
             "--notebook", default="place_profile", help="report notebook (name or path)"
         )
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--format",
+            default="html",
+            help="output formats, comma-separated: html (always) and pdf (an A4 board paper "
+            "per report, printed by headless Chromium; see docs/index-and-pdf.md)",
+        )
 
     d = sub.add_parser(
         "demo", help="generate the synthetic demo region and report every place"
@@ -105,9 +138,65 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="random seed (default: the fixed demo seed)",
     )
+    g.add_argument(
+        "--scale",
+        default="region",
+        help="'region' (default: the 600-area demo ICB), 'england' (a synthetic England: "
+        "33,755 small areas, 296 LTLAs, 42 ICBs, with boundaries) or a number of LTLAs "
+        "(a reduced synthetic England at the same density)",
+    )
     g.add_argument("--overwrite", action="store_true")
     g.set_defaults(func=_cmd_generate)
+    _teach_parser(sub)
     return p
+
+
+def _teach_parser(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser(
+        "teach",
+        help="the teaching course: list it, reset a learner's copy, write the broken workbook",
+        description="The teaching course (notebooks/teaching/): seven lessons on the synthetic "
+        "demo region with self-checking exercises. `make teach` opens it in JupyterLab.",
+    )
+    ts = t.add_subparsers(dest="teach_command", required=True, metavar="ACTION")
+    r = ts.add_parser(
+        "reset",
+        help="restore the course notebooks in a learner's folder (nothing else is touched)",
+        description="Copy the learner version of every course notebook into DIR, replacing "
+        "the learner's copies (kept in DIR/.reset-backup/ unless --no-backup). Other files in "
+        "DIR are left alone.",
+    )
+    r.add_argument(
+        "dir",
+        type=Path,
+        nargs="?",
+        help="the learner's folder (default notebooks/local/teaching)",
+    )
+    r.add_argument(
+        "--lesson",
+        type=int,
+        action="append",
+        metavar="N",
+        help="only lesson N (repeat for several; default all)",
+    )
+    r.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="only copy notebooks that are missing (never overwrite)",
+    )
+    r.add_argument(
+        "--no-backup", action="store_true", help="do not keep the replaced notebooks"
+    )
+    r.set_defaults(func=_cmd_teach_reset)
+    ls = ts.add_parser("list", help="list the lessons with their objectives")
+    ls.set_defaults(func=_cmd_teach_list)
+    b = ts.add_parser(
+        "broken", help="write lesson 7's broken workbook (problems planted on purpose)"
+    )
+    b.add_argument(
+        "dir", type=Path, nargs="?", help="folder (default data/teaching/broken)"
+    )
+    b.set_defaults(func=_cmd_teach_broken)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,34 +221,63 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config: Path | None, args: argparse.Namespace) -> int:
-    from hiworkbook.batch import run_reports
+    from hiworkbook.batch import RunInterrupted, run_reports
 
+    formats = [f.strip().lower() for f in str(args.format).split(",") if f.strip()]
+    unknown = sorted(set(formats) - {"html", "pdf"})
+    if unknown:
+        print(
+            f"--format: unknown {', '.join(unknown)} (use html, pdf).", file=sys.stderr
+        )
+        return 2
+    if args.scheduler and args.executor != "dask":
+        log.error("--scheduler needs --executor dask")
+        return 2
     params = {"period": args.period} if args.period else {}
     for name, value in args.parameter:
         try:
             params[name] = json.loads(value)
         except json.JSONDecodeError:
             params[name] = value
-    summary = run_reports(
-        config,
-        out_dir=args.out,
-        places=args.places,
-        level=args.level,
-        notebook=args.notebook,
-        parameters=params,
-        workers=args.workers,
-        keep_notebooks=args.keep_notebooks,
-        progress=not args.no_progress,
-    )
-    ok = len(summary.outcomes) - len(summary.failed)
+    try:
+        summary = run_reports(
+            config,
+            out_dir=args.out,
+            places=args.places,
+            level=args.level,
+            notebook=args.notebook,
+            parameters=params,
+            workers=args.workers,
+            keep_notebooks=args.keep_notebooks,
+            progress=not args.no_progress,
+            resume=args.resume,
+            timeout=args.timeout or None,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            formats=formats,
+        )
+    except RunInterrupted as stop:
+        s = stop.summary
+        print(
+            f"Interrupted: {len(s.done)} report(s) on disk, {len(s.pending)} not made; "
+            f"{s.index} lists them; run again with --resume to finish.",
+            file=sys.stderr,
+        )
+        return 130
+    ok = len(summary.done)
     log.info(
-        "%d of %d reports written in %.1f s.",
+        "%d of %d reports written in %.1f s%s.",
         ok,
         len(summary.outcomes),
         summary.seconds,
+        f" ({len(summary.skipped)} up to date, skipped)" if summary.skipped else "",
     )
-    for f in summary.failed:
-        log.error("FAILED %s (%s): %s", f.place_code, f.place_name, f.error)
+    if summary.failed:
+        log.error(
+            "%d place(s) failed (reasons above and in the index): %s",
+            len(summary.failed),
+            ", ".join(f.place_code for f in summary.failed),
+        )
     log.info("Open %s", summary.index)
     return 1 if summary.failed else 0
 
@@ -193,6 +311,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     for w in ws.warnings:
         print(f"  - {w}")
+    from hiworkbook import paths
+    from hiworkbook.coverage import data_gaps
+
+    gaps = data_gaps(ws)
+    if gaps:
+        print("What the reports will lack (optional files not given):")
+        for g in gaps:
+            print(f"  - {g}")
+    p = ws.config.disclosure
+    print(f"Disclosure control: {p.policy} ({p.describe()})")
+    print(
+        f"Validated workspaces are cached in {paths.cache_dir()} (HIWORKBOOK_CACHE moves it)."
+    )
     return 0
 
 
@@ -225,8 +356,73 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     kwargs = {"overwrite": args.overwrite}
     if args.seed is not None:
         kwargs["seed"] = args.seed
-    config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    scale = str(args.scale).strip().lower()
+    if scale == "region":
+        config = generate_demo(args.dir or paths.demo_dir(), **kwargs)
+    else:
+        from hiworkbook.demo.england import ENGLAND_LTLAS, generate_england_demo
+
+        if scale == "england":
+            n_ltla = ENGLAND_LTLAS
+        elif scale.isdigit() and 2 <= int(scale) <= ENGLAND_LTLAS:
+            n_ltla = int(scale)
+        else:
+            print(
+                f"--scale must be 'region', 'england' or a number of LTLAs from 2 to "
+                f"{ENGLAND_LTLAS}, not {args.scale!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        if args.dir is None:
+            print("Give the folder to write synthetic England into.", file=sys.stderr)
+            return 2
+        config = generate_england_demo(args.dir, n_ltla=n_ltla, **kwargs)
     print(config)
+    return 0
+
+
+def _cmd_teach_reset(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import learner_dir, reset
+
+    try:
+        written = reset(
+            args.dir,
+            lessons=args.lesson,
+            keep_existing=args.keep_existing,
+            backup=not args.no_backup,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    dest = args.dir or learner_dir()
+    print(
+        f"Restored {len(written)} notebook{'s' if len(written) != 1 else ''} in {dest}."
+    )
+    for w in written:
+        print(f"  {w.name}")
+    return 0
+
+
+def _cmd_teach_list(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import COURSE
+
+    for lesson in COURSE:
+        print(f"{lesson.filename}  ({lesson.minutes} min)  {lesson.title}")
+        for o in lesson.objectives:
+            print(f"    - {o}")
+    return 0
+
+
+def _cmd_teach_broken(args: argparse.Namespace) -> int:
+    from hiworkbook.teaching import broken_workbook
+
+    try:
+        toml = broken_workbook(args.dir)
+    except FileExistsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Wrote a broken workbook (synthetic) to {toml.parent}.")
+    print(f"List its problems with: hiworkbook validate {toml}")
     return 0
 
 

@@ -10,14 +10,23 @@ file. The synthetic demo region is described by the same kind of file (written b
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hiworkbook.disclosure import DisclosurePolicy
 from hiworkbook.validate import ProblemLog, did_you_mean
 
-__all__ = ["FileSpec", "ComparatorSpec", "WorkbookConfig", "load_config", "TEMPLATE"]
+__all__ = [
+    "FileSpec",
+    "ComparatorSpec",
+    "PlusGroupSpec",
+    "WorkbookConfig",
+    "load_config",
+    "TEMPLATE",
+]
 
 PLACE_LEVELS = ("ltla", "icb", "msoa", "ward", "subicb", "custom")
 FILE_KEYS = (
@@ -34,7 +43,17 @@ FILE_KEYS = (
     "fingertips_metadata",
     "la_boundaries",
 )
-SECTIONS = ("workbook", "geography", "files", "comparators", "disclosure", "report")
+SECTIONS = (
+    "workbook",
+    "geography",
+    "files",
+    "comparators",
+    "disclosure",
+    "report",
+    "core20plus5",
+)
+PLUS_GROUP_KEYS = ("name", "ethnic_groups", "areas")
+_CODE = re.compile(r"^[A-Z][0-9]{8}$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,19 @@ class ComparatorSpec:
 
 
 @dataclass(frozen=True)
+class PlusGroupSpec:
+    """A PLUS group of NHS England's Core20PLUS5, from ``[core20plus5] plus_groups``.
+
+    Either ``ethnic_groups`` (ONS broad ethnic groups, compared with the place's other ethnic
+    groups) or ``areas`` (small-area codes, compared with the rest of the place).
+    """
+
+    name: str
+    ethnic_groups: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class WorkbookConfig:
     """A parsed and checked ``workbook.toml``."""
 
@@ -93,6 +125,8 @@ class WorkbookConfig:
     min_count: int
     indicators: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
+    plus_groups: tuple[PlusGroupSpec, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -267,16 +301,18 @@ def _parse(path: Path, log: ProblemLog) -> WorkbookConfig | None:
             )
         )
 
-    min_count = disc.get("min_count", 5)
-    if not isinstance(min_count, int) or min_count < 0:
+    if not isinstance(disc, dict):
         log.error(
-            f"disclosure.min_count is {min_count!r}; it must be a whole number ≥ 0.",
+            "[disclosure] must be a table (policy, min_count, rounding_base).",
             file=label,
-            fix="Use your organisation's threshold, commonly 5 or 10.",
+            fix='Write [disclosure] on its own line, then policy = "suppress" and min_count = 5.',
         )
-        min_count = 5
+        disc = {}
+    disclosure = DisclosurePolicy.from_config(disc, log, label)
+    min_count = disclosure.min_count
 
     indicators = wb.get("indicators", [])
+    plus_groups = _plus_groups(raw.get("core20plus5", {}), label, log)
     return WorkbookConfig(
         path=path,
         name=str(wb.get("name", path.stem)),
@@ -291,7 +327,98 @@ def _parse(path: Path, log: ProblemLog) -> WorkbookConfig | None:
         min_count=int(min_count),
         indicators=tuple(indicators),
         raw=raw,
+        disclosure=disclosure,
+        plus_groups=plus_groups,
     )
+
+
+_PLUS_EXAMPLE = (
+    'plus_groups = [{ name = "Black residents", ethnic_groups = ["Black, Black British, '
+    'Black Welsh, Caribbean or African"] }, { name = "Coastal estates", areas = '
+    '["E01000001", "E01000002"] }]'
+)
+
+
+def _plus_groups(
+    section: Any, label: str, log: ProblemLog
+) -> tuple[PlusGroupSpec, ...]:
+    """``[core20plus5] plus_groups``: checked tables of name + ethnic_groups or areas."""
+    if not isinstance(section, dict):
+        log.error("[core20plus5] must be a table.", file=label, fix=_PLUS_EXAMPLE)
+        return ()
+    for key in section:
+        if key != "plus_groups":
+            log.error(
+                f"[core20plus5] has an unknown key '{key}'"
+                f"{did_you_mean(key, ['plus_groups'])}.",
+                file=label,
+                fix=f"The section takes one key: {_PLUS_EXAMPLE}",
+            )
+    entries = section.get("plus_groups", [])
+    if not isinstance(entries, list):
+        log.error(
+            "core20plus5.plus_groups must be a list of tables.",
+            file=label,
+            fix=_PLUS_EXAMPLE,
+        )
+        return ()
+    out = []
+    names: set[str] = set()
+    for i, e in enumerate(entries, 1):
+        where = f"core20plus5.plus_groups #{i}"
+        if not isinstance(e, dict):
+            log.error(f"{where} is not a table.", file=label, fix=_PLUS_EXAMPLE)
+            continue
+        for key in e:
+            if key not in PLUS_GROUP_KEYS:
+                log.error(
+                    f"{where} has an unknown key '{key}'"
+                    f"{did_you_mean(key, PLUS_GROUP_KEYS)}.",
+                    file=label,
+                    fix=f"Keys are: {', '.join(PLUS_GROUP_KEYS)}.",
+                )
+        name = str(e.get("name", "")).strip()
+        eth, areas = e.get("ethnic_groups", []), e.get("areas", [])
+        ok = True
+        if not name:
+            log.error(f"{where} has no name.", file=label, fix='Add name = "…".')
+            ok = False
+        elif name in names:
+            log.error(f"{where}: the name '{name}' is used twice.", file=label)
+            ok = False
+        if bool(eth) == bool(areas) or not all(
+            isinstance(x, list) for x in (eth, areas)
+        ):
+            log.error(
+                f"{where} ({name or 'no name'}) needs either ethnic_groups = [...] or "
+                "areas = [...] (a non-empty list), not both.",
+                file=label,
+                fix=_PLUS_EXAMPLE,
+            )
+            ok = False
+        bad = [
+            str(c)
+            for c in (areas if isinstance(areas, list) else [])
+            if not _CODE.match(str(c))
+        ]
+        if bad:
+            log.error(
+                f"{where} ({name}): {', '.join(bad[:5])} "
+                f"{'is not a small-area code' if len(bad) == 1 else 'are not small-area codes'}.",
+                file=label,
+                fix="Use 9-character ONS codes such as E01000001 (LSOA codes of the workbook's vintage).",
+            )
+            ok = False
+        if ok:
+            names.add(name)
+            out.append(
+                PlusGroupSpec(
+                    name=name,
+                    ethnic_groups=tuple(str(x) for x in eth),
+                    areas=tuple(str(x) for x in areas),
+                )
+            )
+    return tuple(out)
 
 
 def _file_spec(
@@ -313,8 +440,10 @@ def _file_spec(
         return None
     full = (root / written).expanduser().resolve()
     if not full.exists():
+        near = [p.name for p in full.parent.iterdir()] if full.parent.is_dir() else []
         log.error(
-            f"{key} points at {written}, which does not exist (looked for {full}).",
+            f"{key} points at {written}, which does not exist (looked for {full})"
+            f"{did_you_mean(full.name, near)}.",
             file=label,
             fix="Correct the path; relative paths are relative to the config file's folder.",
         )
@@ -338,17 +467,29 @@ vintage = 2021              # 2021 for LSOA21 codes (E01…, Census 2021), 2011 
 place_levels = ["ltla"]     # which places get a report: ltla, icb, ward, msoa, subicb
 
 [files]
-# Boundaries: GeoJSON, GeoPackage or Shapefile (zipped is fine), any CRS.
+# Required: boundaries and deprivation (and a lookup for LTLA/ICB/ward places). A population is
+# strongly recommended. Everything else is optional: a report made without it still shows the
+# residents, the Core20 share and where they live, the deprivation map and the quintile table,
+# and says in one sentence, in place of each missing section, which file would fill it.
+# `hiworkbook validate` lists what the reports will lack.
+
+# Boundaries: GeoJSON, GeoPackage or Shapefile (zipped is fine), any CRS. Required.
 boundaries = { path = "boundaries/lsoa21.geojson" }   # add code_field = "LSOA21CD" if not found
-# Lookup from LSOA to the place levels (ONS or tidy column names).
+# Lookup from LSOA to the place levels (ONS or tidy column names). Needed for LTLA/ICB/ward places.
 lookup = "lookups/lsoa21_to_ltla_icb.csv"
-# English Indices of Deprivation: IoD2019 files 1/2/5/7, IoD2025 file 7 or the compact layout.
+# English Indices of Deprivation: IoD2019 files 1/2/5/7, IoD2025 file 7 or the compact layout. Required.
 deprivation = "iod/File_7_IoD2025.csv"
-# ONS mid-year estimates by single year of age (wide), by sex or persons.
+# ONS mid-year estimates by single year of age (wide), by sex or persons. Recommended: adds the
+# resident counts and Core20 share, and the denominators of counts that have none.
 population = { path = "population/sapelsoasyoa2022.csv", period = "2022" }
-# Event counts: tidy CSV/Excel (indicator_id, period, lsoa21_code, sex, age_band, numerator,
-# denominator), Census 2021 tables, several files allowed.
+# Event counts — optional: they add every indicator section (the indicator map, the gradient
+# chart with the slope index of inequality, the comparison with the comparator and the indicator
+# table). Tidy CSV/Excel (indicator_id, period, lsoa21_code, sex, age_band, numerator,
+# denominator) or Census 2021 tables; several files allowed. Delete the line if you have none.
 counts = ["counts/deaths.csv"]
+# Optional: population by ethnic group (Census 2021), the denominators of the Ethnicity section's
+# rates for counts that have an ethnic_group column.
+# population_ethnicity = "population/census2021_ethnicity_lsoa21.csv"
 indicators = "builtin"      # or ["builtin", "my_indicators.toml"] to add your own definitions
 # best_fit_lookup = "lookups/lsoa11_to_lsoa21.csv"   # converts LSOA11 counts to LSOA21
 # Published values for local-authority profiles (notebooks/la_profile.ipynb) and comparators:
@@ -357,12 +498,24 @@ indicators = "builtin"      # or ["builtin", "my_indicators.toml"] to add your o
 # la_boundaries = "boundaries/LAD_May_2024_BSC.geojson" # local authority districts
 
 [comparators]
-parent = true               # compare each LTLA with its ICB
+parent = true               # compare each LTLA with its ICB (optional: without any comparator,
+                            # indicators are shown but not compared)
 # [comparators.england]
 # name = "England"
 # code = "E92000001"
 # fingertips = "fingertips/england.csv"    # a Fingertips export with England's values
 
 [disclosure]
-min_count = 5               # counts below this are suppressed in every output
+# How small numbers are protected in every output (HTML, maps, charts, CSV): "suppress" hides
+# counts from 1 to min_count - 1 (with secondary suppression); "round" rounds every count to the
+# nearest rounding_base (values computed from the unrounded counts); "suppress_and_round" does both.
+policy = "suppress"
+min_count = 5               # counts below this are suppressed
+rounding_base = 5           # counts are rounded to a multiple of this (rounding policies)
+
+# [core20plus5]             # PLUS groups shown beside Core20 in the Core20PLUS5 notebook
+# plus_groups = [
+#   { name = "Black residents", ethnic_groups = ["Black, Black British, Black Welsh, Caribbean or African"] },
+#   { name = "Coastal estates", areas = ["E01000001", "E01000002"] },
+# ]
 """

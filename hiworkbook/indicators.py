@@ -23,6 +23,12 @@ CORE20PLUS5 = {
     "respiratory": "Chronic respiratory disease",
     "cancer": "Early cancer diagnosis",
     "hypertension": "Hypertension case-finding",
+    # children and young people's five (NHS England, Core20PLUS5 CYP, 2022)
+    "cyp_asthma": "Asthma (children and young people)",
+    "cyp_diabetes": "Diabetes (children and young people)",
+    "cyp_epilepsy": "Epilepsy (children and young people)",
+    "cyp_oral_health": "Oral health (children and young people)",
+    "cyp_mental_health": "Mental health (children and young people)",
 }
 
 
@@ -132,6 +138,15 @@ def load_indicators(
             log.error(
                 f"{where}: polarity '{entry['polarity']}' is not one of {', '.join(POLARITIES)}.",
                 file=label,
+            )
+            continue
+        area = entry.get("core20plus5", "")
+        if area and area not in CORE20PLUS5:
+            log.error(
+                f"{where}: core20plus5 '{area}'{did_you_mean(str(area), CORE20PLUS5)} is not "
+                "a Core20PLUS5 clinical area.",
+                file=label,
+                fix=f'Use one of {", ".join(CORE20PLUS5)}, or "" for none.',
             )
             continue
         if entry["id"] in out:

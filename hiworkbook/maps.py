@@ -102,7 +102,11 @@ _PAGE_STYLE = """
   .hiw-tip { font-size: 12px; line-height: 1.4; }
   .hiw-tip b { font-size: 13px; }
   .leaflet-tooltip table td { padding: 0; }
-  @media print { .hiw-legend { box-shadow: none; } }
+  @media print {
+    * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+    .hiw-legend { box-shadow: none; }
+    .leaflet-control-container { display: none; }
+  }
 </style>
 """
 
@@ -786,7 +790,7 @@ def results_map(
     *,
     title: str | None = None,
     **kwargs: Any,
-) -> OfflineMap:
+) -> Any:
     """Map one indicator of a place's result table by small area.
 
     Parameters
@@ -800,12 +804,20 @@ def results_map(
 
     Returns
     -------
-    OfflineMap
+    OfflineMap or HTMLFragment
+        The map; or, when no indicator has values by small area, one sentence saying which
+        files would fill it (:func:`hiworkbook.coverage.missing_section`).
     """
     from hiworkbook.results import small_area_frame
 
     if hasattr(results, "pick"):  # fall back to an indicator the place has values for
-        indicator_id = results.pick(indicator_id, "map") or indicator_id
+        picked = results.pick(indicator_id, "map")
+        sa = results.for_indicator(picked, "small_area") if picked else None
+        if picked is None or sa is None or sa.empty:
+            from hiworkbook.coverage import missing_section
+
+            return missing_section(results, "map", indicator_id)
+        indicator_id = picked
     frame = small_area_frame(results, indicator_id)
     ind = getattr(results, "indicators", {}).get(indicator_id)
     place = results.place
@@ -1276,3 +1288,106 @@ def _stable_ids(page: str) -> str:
         return f"{m.group(1)}_{seen[key]}"
 
     return _FOLIUM_ID.sub(sub, page)
+
+
+# ---------------------------------------------------------------------------- categories
+def category_map(
+    areas: gpd.GeoDataFrame,
+    category_col: str,
+    colours: dict[str, str],
+    *,
+    legend_title: str,
+    code_col: str | None = None,
+    name_col: str = "area_name",
+    tip_cols: dict[str, str] | None = None,
+    title: str = "",
+    note: str = "",
+    description: str = "",
+    outline: gpd.GeoDataFrame | None = None,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap:
+    """Small areas coloured by a category (e.g. hot and cold spots), with a categorical legend.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        One row per small area, any CRS.
+    category_col : str
+        The category of each area; missing = "no data" (pale grey, dashed outline).
+    colours : dict of str to str
+        Category label → CSS colour, in legend order. Categories not listed are drawn as
+        "no data". The label is written in the legend and the tooltip, so colour is never the
+        only cue.
+    legend_title : str
+    code_col : str, optional
+        Area code column (default: ``lsoa21_code``/``lsoa11_code``/the first ``*_code``).
+    name_col : str, default "area_name"
+    tip_cols : dict of str to str, optional
+        Tooltip label → column of already formatted text (escaped here).
+    title : str
+        Page title, iframe title and caption.
+    note : str
+        A line under the legend (e.g. the significance rule).
+    description : str
+        Text equivalent of the map, shown under it.
+    outline, tolerance, tiles, height
+        As :func:`deprivation_map`.
+
+    Returns
+    -------
+    OfflineMap
+    """
+    code_col = _find_code_col(areas, code_col)
+    tip_cols = dict(tip_cols or {})
+    cols = [code_col, category_col, *tip_cols.values()]
+    if name_col and name_col in areas.columns:
+        cols.append(name_col)
+    g = prepare_geometry(areas, list(dict.fromkeys(cols)), tolerance=tolerance)
+    names = g[name_col] if name_col in g.columns else pd.Series([None] * len(g))
+    fills, tips, dashed = [], [], []
+    counts = dict.fromkeys(colours, 0)
+    missing = 0
+    for i, (code, cat, name) in enumerate(
+        zip(g[code_col], g[category_col], names, strict=True)
+    ):
+        parts = [f"<b>{_e(name)}</b>" if name is not None else "", _e(code)]
+        key = (
+            None
+            if cat is None or (isinstance(cat, float) and math.isnan(cat))
+            else str(cat)
+        )
+        if key in colours:
+            fills.append(colours[key])
+            dashed.append(False)
+            counts[key] += 1
+            parts.append(f"{_e(legend_title)}: {_e(key)}")
+        else:
+            fills.append(NO_DATA_FILL)
+            dashed.append(True)
+            missing += 1
+            parts.append(f"{_e(legend_title)}: {NO_DATA_LABEL}")
+        for label, col in tip_cols.items():
+            parts.append(f"{_e(label)}: {_e(g[col].iloc[i])}")
+        tips.append(
+            '<div class="hiw-tip">' + "<br>".join(x for x in parts if x) + "</div>"
+        )
+    m = _base_map(g, tiles, title or legend_title)
+    _add_areas(m, g, fills, tips, dashed, name=legend_title)
+    _add_outline(m, outline, tolerance)
+    items = [(c, f"{label} ({counts[label]:,})") for label, c in colours.items()]
+    if missing:
+        items.append((NO_DATA_FILL, f"{NO_DATA_LABEL} ({missing:,})"))
+    _add_legend(m, legend_title, items, note)
+    return OfflineMap(
+        m,
+        title=title or legend_title,
+        height=height,
+        allow_tiles=tiles is not None,
+        description=description,
+        _stats={"features": len(g), "categories": counts, "missing": missing},
+    )
+
+
+__all__ += ["category_map"]

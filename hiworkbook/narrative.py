@@ -156,8 +156,21 @@ def headline(
         ethnic=ethnic,
         synthetic=place.workspace.synthetic if place.workspace else False,
         confidence=f"{results.confidence:.0%}",
+        missing=_missing_headline(results, summary),
     )
     return Narrative(html)
+
+
+def _missing_headline(results: PlaceResults, summary: pd.DataFrame) -> str:
+    """The sentence standing in for the headline's comparison when the data cannot make one:
+    no indicator at all, or no comparator (HTML, already escaped)."""
+    from hiworkbook.coverage import missing_section
+
+    if summary.empty:
+        return missing_section(results, "indicators").html
+    if not results.primary_comparator:
+        return missing_section(results, "comparator").html
+    return ""
 
 
 def _sex_label(row: pd.Series, results: PlaceResults | None = None) -> str:
@@ -276,9 +289,14 @@ def methods_footer(results: PlaceResults, *, run_time: str | None = None) -> Nar
         sources=ws.sources,
         vintage=cfg.vintage,
         area_col=cfg.area_col,
-        indicators=list(results.indicators.values()),
+        indicators=[
+            i
+            for k, i in results.indicators.items()
+            if k in set(results.table["indicator_id"])
+        ],
         measures=measures,
         min_count=cfg.min_count,
+        disclosure=getattr(cfg, "disclosure", None),
         version=__version__,
         run_time=run_time or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         confidence=f"{results.confidence:.0%}",
@@ -324,8 +342,11 @@ def deprivation_summary(results: PlaceResults) -> Narrative:
 
 def gradient_sentence(results: PlaceResults, indicator_id: str) -> Narrative:
     """A paragraph on one indicator's gradient across deprivation quintiles (SII and RII)."""
-    indicator_id = results.pick(indicator_id, "gradient") or indicator_id
-    g = _gap(results, indicator_id)
+    picked = results.pick(indicator_id, "gradient")
+    if picked is None:
+        # the gradient chart (charts.quintile_chart) already says which files would fill it
+        return Narrative("")
+    g = _gap(results, picked)
     if not g:
         return Narrative(
             "<p>There are not enough data to describe a gradient for this indicator.</p>"

@@ -5,7 +5,10 @@ Defaults are relative to the project root when running from a source checkout (`
 
 - ``HIWORKBOOK_DATA`` — where the demo region is generated (default ``<root>/data``);
 - ``HIWORKBOOK_OUTPUT`` — where reports are written (default ``<root>/reports``);
-- ``HIWORKBOOK_CACHE`` — where validated workspaces are cached (default ``<root>/data/cache``).
+- ``HIWORKBOOK_CACHE`` — where validated workspaces are cached (default the user's cache folder:
+  ``$XDG_CACHE_HOME/hiworkbook`` or ``~/.cache/hiworkbook`` on Linux, ``~/Library/Caches/hiworkbook``
+  on macOS, ``%LOCALAPPDATA%\\hiworkbook\\Cache`` on Windows) — never the project's or the user's
+  data folders.
 
 Nothing depends on the current directory.
 """
@@ -13,6 +16,7 @@ Nothing depends on the current directory.
 from __future__ import annotations
 
 import os
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,6 +25,7 @@ __all__ = [
     "data_dir",
     "output_dir",
     "cache_dir",
+    "user_cache_dir",
     "demo_dir",
     "notebook_path",
 ]
@@ -47,8 +52,30 @@ def output_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Cache for validated workspaces (``HIWORKBOOK_CACHE`` or ``<data>/cache``)."""
-    return Path(os.environ.get("HIWORKBOOK_CACHE") or data_dir() / "cache")
+    """Cache for validated workspaces: ``HIWORKBOOK_CACHE``, else the user's cache folder.
+
+    The user's cache folder follows each system's convention (the XDG Base Directory
+    specification on Linux: ``$XDG_CACHE_HOME/hiworkbook``, default ``~/.cache/hiworkbook``;
+    ``~/Library/Caches/hiworkbook`` on macOS; ``%LOCALAPPDATA%\\hiworkbook\\Cache`` on Windows),
+    so a cache is never written into a project's data folder or beside a user's data files.
+    """
+    env = os.environ.get("HIWORKBOOK_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """The current user's cache folder for hiworkbook, by the system's convention."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        root = Path(base) if base else Path.home() / "AppData" / "Local"
+        return root / "hiworkbook" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "hiworkbook"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return root / "hiworkbook"
 
 
 def demo_dir() -> Path:

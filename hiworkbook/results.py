@@ -71,6 +71,7 @@ RESULT_COLUMNS = [
     "lower_ci_998",
     "upper_ci_998",
     "comparison_998",
+    "is_rounded",
 ]
 #: The second confidence level every value carries (Fingertips compares some indicators at 99.8%).
 LEVEL_998 = 0.998
@@ -267,7 +268,13 @@ def place_results(
     # The SII summarises a fitted line, not cells, so it uses the quintile values before
     # suppression (as PHE does); it reveals no small count.
     sii = _sii(table, ws.indicators, sii_reps, seed)
-    table = disclosure.suppress(table, min_count=ws.config.min_count)
+    # small areas inside each quintile add up to the quintile: a linked set for secondary suppression
+    quintiles = place.areas.set_index(area_col)["imd_quintile"].dropna().astype(int)
+    table = disclosure.apply(
+        table,
+        ws.config.disclosure,
+        nesting={"imd_quintile": quintiles.map(QUINTILE_LABELS).to_dict()},
+    )
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA

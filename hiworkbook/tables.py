@@ -48,6 +48,10 @@ def indicator_table(
     HTMLTable
     """
     s = results.table[results.table["breakdown"] == "area"].reset_index(drop=True)
+    if s.empty:
+        from hiworkbook.coverage import missing_section
+
+        return missing_section(results, "table")
     ref = bm.reference(results, comparator, breakdown="area")
     cats = bm.classify(s, ref, level=level)
     ref_vals = ref.value_for(s)
@@ -91,7 +95,8 @@ def indicator_table(
     html = (
         "<table class='hiw-table'>"
         f"<caption>Indicators for {escape(results.place.name)}, {escape(results.period)}, "
-        f"{escape(ref.phrase(level))} ({results.confidence:.0%} confidence intervals shown)</caption>"
+        f"{escape(ref.phrase(level))} ({results.confidence:.0%} confidence intervals shown)"
+        f"{_rounding_note(results)}</caption>"
         "<thead><tr><th scope='col'>Indicator</th><th scope='col'>Count</th><th scope='col'>Value</th>"
         f"<th scope='col'>95% CI</th><th scope='col'>{comp_name}</th><th scope='col'>Compared with {comp_name}</th></tr></thead>"
         "<tbody>"
@@ -100,3 +105,16 @@ def indicator_table(
         + bm.legend_html(present, title=f"Benchmark: {ref.phrase(level)}")
     )
     return HTMLTable(html)
+
+
+def _rounding_note(results: PlaceResults) -> str:
+    """The caption's note when counts are rounded (values are from the unrounded counts)."""
+    t = results.table
+    if "is_rounded" not in t or not t["is_rounded"].fillna(False).astype(bool).any():
+        return ""
+    ws = results.place.workspace
+    base = ws.config.disclosure.rounding_base if ws is not None else 5
+    return (
+        f". Counts are rounded to the nearest {base}; values and intervals are calculated "
+        "from the unrounded counts"
+    )

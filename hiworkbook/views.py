@@ -132,9 +132,7 @@ def peer_values(
         frames.append(res.assign(indicator_id=ind_id, measure=ind.measure))
     if not frames:
         return pd.DataFrame(columns=["indicator_id", "sex", "area_code", "value"])
-    out = disclosure.suppress(
-        pd.concat(frames, ignore_index=True), min_count=ws.config.min_count
-    )
+    out = disclosure.apply(pd.concat(frames, ignore_index=True), ws.config.disclosure)
     return out[
         [
             "indicator_id",

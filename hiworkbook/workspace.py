@@ -568,6 +568,22 @@ def _assemble_areas(
         )
     if log.has_errors:
         return None
+    from hiworkbook.coverage import check_place_coverage
+
+    check_place_coverage(
+        boundaries,
+        lookup,
+        area_col,
+        cfg.place_levels,
+        log,
+        deprivation=deprivation,
+        population=population,
+        files={
+            k: files[k]
+            for k in ("boundaries", "deprivation", "population")
+            if k in files
+        },
+    )
     areas = boundaries
     if lookup is not None:
         keep = [c for c in lookup.columns if c not in areas.columns or c == area_col]
@@ -597,8 +613,13 @@ def _assemble_areas(
 
 # ---------------------------------------------------------------------- cache
 def _cache_dir(cfg: WorkbookConfig) -> Path:
-    # never inside the user's data folder: their files and folders are not touched
+    # the user's cache folder (or HIWORKBOOK_CACHE): never the project's or the user's data folders
     return paths.cache_dir()
+
+
+def _config_tag(cfg: WorkbookConfig) -> str:
+    """Short hash of the config's path: one cached workspace per workbook is kept."""
+    return hashlib.sha256(str(cfg.path).encode()).hexdigest()[:8]
 
 
 def _cache_key(cfg: WorkbookConfig) -> str:
@@ -622,7 +643,7 @@ def _cache_key(cfg: WorkbookConfig) -> str:
 
 
 def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
-    path = _cache_dir(cfg) / f"workspace-{key}.pickle"
+    path = _cache_dir(cfg) / f"workspace-{_config_tag(cfg)}-{key}.pickle"
     if not path.is_file():
         return None
     try:
@@ -639,9 +660,20 @@ def _cache_write(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
     folder = _cache_dir(cfg)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".workspace-{key}.{os.getpid()}.tmp"
+        tag = _config_tag(cfg)
+        final = folder / f"workspace-{tag}-{key}.pickle"
+        tmp = folder / f".workspace-{tag}-{key}.{os.getpid()}.tmp"
         with tmp.open("wb") as fh:
             pickle.dump(ws, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(folder / f"workspace-{key}.pickle")
-    except OSError as exc:  # read-only data folders are fine: just no cache
+        tmp.replace(final)
+        # an older validated copy of the same workbook is stale now: remove it
+        for old in folder.glob(f"workspace-{tag}-*.pickle"):
+            if old != final:
+                old.unlink(missing_ok=True)
+        log_.info(
+            "Validated workspace cached in %s (%.1f MB; set HIWORKBOOK_CACHE to move it)",
+            folder,
+            final.stat().st_size / 1e6,
+        )
+    except OSError as exc:  # an unwritable cache folder is fine: just no cache
         log_.info("workspace cache not written (%s)", exc)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REALDATA = ROOT.parent / "shared" / "realdata"
+# HIWORKBOOK_REALDATA points elsewhere (e.g. from a git worktree, where ../shared is not beside)
+REALDATA = Path(
+    os.environ.get("HIWORKBOOK_REALDATA") or ROOT.parent / "shared" / "realdata"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(
+    p
+    for p in (ROOT / "notebooks").glob("**/*.ipynb")
+    if "local" not in p.relative_to(ROOT / "notebooks").parts
+    and ".ipynb_checkpoints" not in p.parts
+)
 
 
 def _name(req: str) -> str:
@@ -41,7 +46,9 @@ def test_environment_yml_matches_pyproject() -> None:
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks"))
+)
 def test_notebook_is_thin_and_clean(path: Path) -> None:
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]

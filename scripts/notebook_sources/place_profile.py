@@ -17,6 +17,7 @@ benchmark_level: str = "95"  # "95", "99.8" or "both" (five classes)
 map_scheme: str = "benchmark"  # "benchmark", "quintiles" or a mapclassify scheme
 confidence: float = 0.95  # confidence level of intervals and significance tests
 seed: int = 1  # seed of the SII simulation (same seed, same numbers)
+output_dir: str = ""  # folder for the figures (CSV, Parquet, summary.json); empty for none
 """
 
 cells = [
@@ -43,6 +44,7 @@ cells = [
         "    confidence=confidence,\n"
         "    seed=seed,\n"
         ")\n"
+        "hw.export.save_results(results, output_dir)\n"
         "display(hw.narrative.title(results))",
     ),
     new_markdown_cell("## Headline"),
@@ -91,6 +93,10 @@ cells = [
     new_markdown_cell("## Two indicators across neighbourhoods"),
     new_code_cell("display(hw.views.scatter_chart(results, *scatter_indicators[:2]))"),
     new_code_cell("display(hw.narrative.methods_footer(results))"),
+    new_code_cell(
+        "hw.overview.save_place_summary(results, output_dir, chart_indicator=chart_indicator)",
+        metadata={"tags": ["remove-cell"]},
+    ),
 ]
 
 NOTEBOOKS = {"place_profile.ipynb": cells}
