@@ -397,6 +397,9 @@ def test_explorer_widget_updates_together(place) -> None:
     assert str(ex.views.sentence) != first and "mental illness" in ex.views.map.title
     ex.controls["breakdown"].value = "sex"
     assert "not split by sex" in str(ex.views.sentence)
+    ex.controls["place"].value = "X06000002"
+    assert ex.views.breakdown.place.code == "X06000002"
+    assert ex.views.map.title.startswith(ex.views.breakdown.place.name)
     bundle = ex._repr_mimebundle_()
     assert bundle["text/plain"] == NO_KERNEL_TEXT
     assert "application/vnd.jupyter.widget-view+json" in bundle

@@ -4,8 +4,6 @@ on Trafford's real files where those have the data; every parameter is documente
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -43,17 +41,16 @@ def _run(name: str, tmp_path: Path, **params) -> tuple[dict, str]:
 
 @pytest.mark.parametrize("name", ["explore", "core20plus5"])
 def test_help_notebook_documents_every_parameter(name: str) -> None:
+    """``papermill --help-notebook`` (its click command, run in-process) lists every parameter
+    with the comment the parameters cell gives it."""
+    from click.testing import CliRunner
+    from papermill.cli import papermill
 
-    out = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "papermill"),
-            "--help-notebook",
-            str(ROOT / "notebooks" / f"{name}.ipynb"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    res = CliRunner().invoke(
+        papermill, ["--help-notebook", str(ROOT / "notebooks" / f"{name}.ipynb")]
+    )
+    assert res.exit_code == 0, res.output
+    out = res.output
     source = (ROOT / "scripts" / "notebook_sources" / f"{name}.py").read_text()
     params = source.split('PARAMETERS = """\\\n', 1)[1].split('"""', 1)[0]
     for line in params.strip().splitlines():
@@ -71,6 +68,18 @@ def test_explore_notebook_on_the_demo(demo_config: Path, tmp_path: Path) -> None
     assert "<iframe srcdoc=" in html and "Q1 (most deprived)" in html
     assert "Synthetic demonstration data" in html
     assert "open this notebook in JupyterLab" in html
+    # exported without a kernel, the default views still show: the project's offline report
+    # page (which refuses any network reference) and JupyterLab's own HTML export
+    from nbconvert import HTMLExporter
+
+    from hiworkbook.report import notebook_to_html
+
+    page = notebook_to_html(tmp_path / "explore.ipynb", title="Explore", synthetic=True)
+    lab_html, _ = HTMLExporter().from_filename(str(tmp_path / "explore.ipynb"))
+    for exported in (page, lab_html):
+        assert exported.count("<iframe srcdoc=") >= 1
+        assert "hiw-breakdown-sentence" in exported and "Q1 (most deprived)" in exported
+        assert "VBox(" not in exported
     csvs = sorted(p.name for p in (tmp_path / "csv").glob("*.csv"))
     assert csvs == [
         "hypertension_detection_by_imd_quintile.csv",

@@ -879,7 +879,7 @@ def worse_clusters(results: PlaceResults, indicator_id: str) -> pd.DataFrame:
     side of the place's value (:func:`hiworkbook.stats.compare`) are joined when their
     boundaries touch (queen contiguity), and each connected group of two or more is a cluster.
     It is not a formal test of spatial clustering (local Moran's I, with a correction for many
-    tests, is; see the indicator deep-dive notebook).
+    tests, is — e.g. PySAL's ``esda``).
 
     Returns
     -------

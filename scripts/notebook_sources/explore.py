@@ -41,7 +41,11 @@ cells = [
         ")\n"
         'display(hw.narrative.HTMLFragment(f"<p>Tables saved as CSV: {len(saved)} files.</p>"))'
     ),
-    new_markdown_cell("## Explore interactively"),
+    new_markdown_cell(
+        "## Explore interactively\n\n"
+        "With a running kernel the dropdowns below redraw the sentence, map, chart and table. "
+        "A saved or exported copy has no kernel: there the views above show the defaults."
+    ),
     new_code_cell(
         "if interactive:\n"
         "    display(\n"

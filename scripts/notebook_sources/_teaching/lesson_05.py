@@ -90,8 +90,8 @@ answer = int((stability["top_2023"] & stability["top_2024"]).sum())
 
 One dark neighbourhood may be chance. A **cluster** of touching neighbourhoods that are each
 significantly worse is a stronger signal of a place worth a closer look. This simple screen joins
-significantly-worse neighbourhoods that share a boundary; a formal test (local Moran's I with a
-correction for testing many areas) is in the indicator deep-dive notebook.
+significantly-worse neighbourhoods that share a boundary. The formal next step is a test of
+spatial clustering — local Moran's I, with a correction for testing many areas at once.
 """
     ),
     code(
