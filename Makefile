@@ -49,6 +49,7 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
+	$(BIN)/python benchmarks/bench_trends.py
 
 LAB_STAMP := $(VENV)/.lab-stamp
 
@@ -62,11 +63,12 @@ lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it
 	  --LabApp.news_url=None --LabApp.extension_manager=readonly \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-teach: $(STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
-	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
+teach: $(LAB_STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
 	$(BIN)/hiworkbook generate-demo > /dev/null
 	$(BIN)/hiworkbook teach reset --keep-existing
-	$(BIN)/jupyter lab notebooks/local/teaching
+	$(BIN)/jupyter lab --notebook-dir=notebooks/local/teaching \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  --LabApp.news_url=None
 
 teach-reset: $(STAMP) ## restore a learner's course notebooks: make teach-reset [DIR=folder]
 	$(BIN)/hiworkbook teach reset $(DIR)

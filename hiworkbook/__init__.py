@@ -59,6 +59,8 @@ _SUBMODULES = {
     "tables",
     "trends",
     "teaching",
+    "trendviews",
+    "lifegap",
     "validate",
     "workspace",
     "batch",

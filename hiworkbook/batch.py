@@ -196,6 +196,7 @@ def run_reports(
     ws = Workspace.from_config(
         config
     )  # validates; raises DataError listing every problem
+    _check_indicator_parameters(parameters or {}, ws)
     nb_path = (
         Path(notebook)
         if Path(notebook).suffix == ".ipynb"
@@ -317,6 +318,35 @@ def run_reports(
     if summary.state == "interrupted":
         raise RunInterrupted(summary)
     return summary
+
+
+INDICATOR_PARAMETERS = (
+    "indicators",
+    "map_indicator",
+    "chart_indicator",
+    "gap_indicators",
+    "ethnicity_indicators",
+)
+
+
+def _check_indicator_parameters(parameters: dict[str, Any], ws) -> None:
+    """Notebook parameters naming indicators the workbook does not define stop the run before any
+    kernel starts, with one problem list and a suggestion for each (empty names are fine: the
+    report then picks indicators that have data)."""
+    from hiworkbook.validate import ProblemLog, did_you_mean, format_values
+
+    log = ProblemLog()
+    for name in INDICATOR_PARAMETERS:
+        value = parameters.get(name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if v and str(v) not in ws.indicators:
+                log.error(
+                    f"The parameter {name} names an indicator '{v}' that is not defined"
+                    f"{did_you_mean(str(v), ws.indicators)}.",
+                    fix=f"Defined indicators: {format_values(list(ws.indicators), 12)}.",
+                )
+    log.raise_if_errors("the run's parameters")
 
 
 def place_key(

@@ -24,8 +24,8 @@ red–green axis that about 1 in 12 men cannot separate (deuteranomaly/protanoma
 similar/better colours differ little in lightness, so a greyscale print loses them. Here the
 judgements sit on the **blue–orange** axis, which all three common colour-vision deficiencies
 keep (Brettel, Viénot & Mollon 1997; Machado, Oliveira & Fernandes 2009), and the three main
-classes are ~25 L* apart in lightness (worse dark orange-brown ≈ 42, better mid blue ≈ 66,
-similar pale amber ≈ 91), so they survive greyscale printing. The 99.8% classes are darker
+classes are at least 18 L* apart in lightness (worse orange-brown ≈ 47, better mid blue ≈ 69,
+similar pale amber ≈ 87), so they survive greyscale printing. The 99.8% classes are darker
 shades of the same hues with the symbol doubled. Indicators with no polarity use a light-to-dark
 purple ramp (lower light, higher dark), so "higher" is never read as "worse". Quintiles use five
 steps of *cividis* (Nuñez, Anderton & Renslow 2018), a ramp designed to look the same to
@@ -108,15 +108,15 @@ class Category:
 _C = [
     # polarity: blue = better, orange = worse, pale amber = similar; 99.8% darker, symbol doubled
     Category("better 99.8%", "Better (99.8%)", "#1F4E8C", "#FFFFFF", "▲▲", "^"),
-    Category("better", "Better (95%)", "#5B9BD5", "#000000", "▲", "^"),
-    Category("similar", "Similar", "#F7E3A1", "#000000", "●", "o"),
+    Category("better", "Better (95%)", "#74AEE0", "#000000", "▲", "^"),
+    Category("similar", "Similar", "#F3D98B", "#000000", "●", "o"),
     Category("worse", "Worse (95%)", "#B3550E", "#FFFFFF", "▼", "v"),
     Category("worse 99.8%", "Worse (99.8%)", "#6B2A05", "#FFFFFF", "▼▼", "v"),
     # no polarity: light → dark purple with the value
-    Category("lower 99.8%", "Lower (99.8%)", "#E3DCEF", "#000000", "▽▽", "v"),
-    Category("lower", "Lower (95%)", "#B9A9D6", "#000000", "▽", "v"),
-    Category("higher", "Higher (95%)", "#6A4C9C", "#FFFFFF", "△", "^"),
-    Category("higher 99.8%", "Higher (99.8%)", "#3B1F66", "#FFFFFF", "△△", "^"),
+    Category("lower 99.8%", "Lower (99.8%)", "#CDB8F4", "#000000", "▽▽", "v"),
+    Category("lower", "Lower (95%)", "#9479C8", "#000000", "▽", "v"),
+    Category("higher", "Higher (95%)", "#5E409C", "#FFFFFF", "△", "^"),
+    Category("higher 99.8%", "Higher (99.8%)", "#220845", "#FFFFFF", "△△", "^"),
     Category("not compared", "Not compared", "#FFFFFF", "#333333", "○", "o"),
     Category(
         "suppressed", "Suppressed (small numbers)", "#BDBDBD", "#000000", "×", "X", True
@@ -291,6 +291,8 @@ def classify(
             index=rows.index,
             dtype=object,
         )
+    if ref is not None and "area_code" in rows:  # the comparator itself is not compared
+        out[(rows["area_code"] == ref.code).to_numpy()] = "not compared"
     supp = rows.get("is_suppressed", pd.Series(False, index=rows.index))
     out[supp.fillna(False).astype(bool).to_numpy()] = "suppressed"
     return out
@@ -669,7 +671,7 @@ def palette_check(
     """Check that the categories that appear together stay apart for colour-blind readers.
 
     For every pair of categories within a group (the judged three, the unjudged three, the
-    five-level classes, and each against "not compared"/"suppressed"), computes the CIE76
+    five-level classes, each with "not compared"), computes the CIE76
     difference ΔE*ab (Euclidean distance in CIELAB) under normal vision and simulated
     protanopia, deuteranopia and tritanopia (:func:`simulate_cvd`), and the lightness
     difference ΔL* (what survives greyscale printing).
@@ -684,6 +686,9 @@ def palette_check(
     min_lightness : float, default 15
         Smallest acceptable ΔL* for the main three classes of each group.
 
+    "suppressed" is not in the default groups: it is told apart by its hatching (a pattern,
+    :attr:`Category.hatch`), and no view draws it as a coloured value.
+
     Returns
     -------
     pandas.DataFrame
@@ -692,26 +697,10 @@ def palette_check(
         ``main`` (a pair of the main three), ``ok``.
     """
     groups = groups or [
-        ["better", "similar", "worse", "not compared", "suppressed"],
-        ["higher", "similar", "lower", "not compared", "suppressed"],
-        [
-            "better 99.8%",
-            "better",
-            "similar",
-            "worse",
-            "worse 99.8%",
-            "not compared",
-            "suppressed",
-        ],
-        [
-            "higher 99.8%",
-            "higher",
-            "similar",
-            "lower",
-            "lower 99.8%",
-            "not compared",
-            "suppressed",
-        ],
+        ["better", "similar", "worse", "not compared"],
+        ["higher", "similar", "lower", "not compared"],
+        ["better 99.8%", "better", "similar", "worse", "worse 99.8%", "not compared"],
+        ["higher 99.8%", "higher", "similar", "lower", "lower 99.8%", "not compared"],
     ]
     mains = {frozenset(p) for p in itertools.combinations(_JUDGED, 2)} | {
         frozenset(p) for p in itertools.combinations(_UNJUDGED, 2)

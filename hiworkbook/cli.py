@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
         "33,755 small areas, 296 LTLAs, 42 ICBs, with boundaries) or a number of LTLAs "
         "(a reduced synthetic England at the same density)",
     )
+    g.add_argument(
+        "--causes",
+        action="store_true",
+        help="with --scale england/N: also deaths by broad cause (nearly triples the counts)",
+    )
     g.add_argument("--overwrite", action="store_true")
     g.set_defaults(func=_cmd_generate)
     _teach_parser(sub)
@@ -194,7 +199,10 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         "broken", help="write lesson 7's broken workbook (problems planted on purpose)"
     )
     b.add_argument(
-        "dir", type=Path, nargs="?", help="folder (default data/teaching/broken)"
+        "dir",
+        type=Path,
+        nargs="?",
+        help="folder (default notebooks/local/teaching/broken_workbook)",
     )
     b.set_defaults(func=_cmd_teach_broken)
 
@@ -376,7 +384,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         if args.dir is None:
             print("Give the folder to write synthetic England into.", file=sys.stderr)
             return 2
-        config = generate_england_demo(args.dir, n_ltla=n_ltla, **kwargs)
+        config = generate_england_demo(
+            args.dir, n_ltla=n_ltla, causes=args.causes, **kwargs
+        )
     print(config)
     return 0
 

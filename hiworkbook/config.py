@@ -39,6 +39,9 @@ FILE_KEYS = (
     "indicators",
     "places",
     "best_fit_lookup",
+    "fingertips",
+    "fingertips_metadata",
+    "la_boundaries",
 )
 SECTIONS = (
     "workbook",
@@ -246,14 +249,19 @@ def _parse(path: Path, log: ProblemLog) -> WorkbookConfig | None:
             entries = [e for e in entries if e != "builtin"]
         specs = [_file_spec(path.parent, key, e, label, log) for e in entries]
         files[key] = [s for s in specs if s is not None]
-    for required in ("boundaries", "deprivation"):
+    # A workbook of published values only (a Fingertips export, no counts) feeds the local
+    # authority profile; small-area files are required only for place reports.
+    published_only = bool({"fingertips", "la_boundaries"} & set(files_raw)) and (
+        "counts" not in files_raw
+    )
+    for required in () if published_only else ("boundaries", "deprivation"):
         if required not in files_raw:
             log.error(
                 f"[files] does not name a '{required}' file.",
                 file=label,
                 fix=f'Add {required} = "path/to/file" under [files].',
             )
-    if "lookup" not in files_raw and "custom" not in levels:
+    if "lookup" not in files_raw and "custom" not in levels and not published_only:
         log.warning(
             "[files] has no 'lookup': places can only be built from the boundaries' own fields.",
             file=label,
@@ -484,6 +492,10 @@ counts = ["counts/deaths.csv"]
 # population_ethnicity = "population/census2021_ethnicity_lsoa21.csv"
 indicators = "builtin"      # or ["builtin", "my_indicators.toml"] to add your own definitions
 # best_fit_lookup = "lookups/lsoa11_to_lsoa21.csv"   # converts LSOA11 counts to LSOA21
+# Published values for local-authority profiles (notebooks/la_profile.ipynb) and comparators:
+# fingertips = "fingertips/healthdata.csv"             # a Fingertips export (web CSV or API)
+# fingertips_metadata = "fingertips/metadata.csv"      # polarity and comparison method
+# la_boundaries = "boundaries/LAD_May_2024_BSC.geojson" # local authority districts
 
 [comparators]
 parent = true               # compare each LTLA with its ICB (optional: without any comparator,

@@ -74,11 +74,18 @@ def missing_section(
             "ethnicity": "so there is no indicator to show by ethnic group",
             "comparator": "so there is nothing to compare",
         }[section]
-        text = (
-            f"No indicator has counts for {place} in {period}, {what}. "
-            f"Add {COUNTS_FILES} to fill it; counts without denominators take them from the "
-            "population file (<code>[files] population</code>)."
-        )
+        if section == "indicators":
+            text = (
+                f"No indicator has counts for {place} in {period}, {what}. "
+                f"Add {COUNTS_FILES} to fill the indicator sections; counts without "
+                "denominators take them from the population file "
+                "(<code>[files] population</code>)."
+            )
+        else:
+            text = (
+                f"No indicator has counts for {place} in {period}, {what}: counts by LSOA "
+                "under <code>[files] counts</code> in workbook.toml would fill it."
+            )
     elif section == "map":
         text = (
             f"No indicator has values by neighbourhood for {place} in {period}{note}. "

@@ -6,7 +6,7 @@ once, everything the notebook shows for one indicator in one place and period, a
 
 - the gradient by national IMD decile and quintile, each with the slope and relative index of
   inequality (:func:`hiworkbook.inequality.sii`, PHE's method);
-- the SII in every period the data hold (:func:`_sii_by_period`);
+- the SII in every period the data hold (:func:`hiworkbook.trends.sii_by_period`);
 - a funnel plot of the small areas against the place (:func:`hiworkbook.charts.funnel_plot`);
 - the map of the indicator and the map of hot and cold spots (local Moran's I with permutation
   inference, a fixed seed and a Benjamini–Hochberg correction, on empirical-Bayes smoothed rates
@@ -89,7 +89,8 @@ class DeepDive:
         SII and RII across deciles and across quintiles (``grouping``, ``sii``, ``lower_ci``,
         ``upper_ci``, ``rii``, ``rii_lower_ci``, ``rii_upper_ci``, ``groups_used``).
     sii_periods : pandas.DataFrame
-        SII across quintiles for every period with counts (:func:`_sii_by_period`).
+        SII across quintiles for every period with counts
+        (:func:`hiworkbook.trends.sii_by_period`).
     areas : geopandas.GeoDataFrame
         The place's small areas with the indicator's value (suppressed areas blank), the value
         LISA ran on (``lisa_value``; blank for suppressed areas), ``local_i``, ``p_sim``,
@@ -421,6 +422,11 @@ def deep_dive(
             f"permutations must be a whole number of at least 99, not {permutations!r}.",
             fix="999 (the default) gives pseudo p-values down to 0.001.",
         )
+    if not (isinstance(sii_reps, int) and sii_reps >= 1000):
+        log.error(
+            f"sii_reps must be a whole number of at least 1,000, not {sii_reps!r}.",
+            fix="PHE uses 100,000 simulations (the default); 1,000 is its minimum.",
+        )
     if not 0 < float(fdr_alpha) < 1:
         log.error(
             f"fdr_alpha must be between 0 and 1, not {fdr_alpha!r}.",
@@ -453,16 +459,7 @@ def deep_dive(
         place, ind, res.period, confidence, comparator, sex, sii_reps, seed
     )
     gradient = _gradient(res, ind, sex, dec_sii)
-    sii_periods = _sii_by_period(
-        place,
-        indicator_id,
-        sex=sex,
-        confidence=confidence,
-        comparator=comparator,
-        sii_reps=sii_reps,
-        seed=seed,
-        done={res.period: res},
-    )
+    sii_periods = _sii_periods(place, res, sex, confidence, comparator, sii_reps, seed)
     lisa = _lisa(
         res, ind, sex, seed, permutations, float(fdr_alpha), smoothing, min_events
     )
@@ -615,7 +612,8 @@ def _by_decile(
         reference = _reference_counts([own, *comps], primary)
     res = _calculate(pd.concat(units, ignore_index=True), ind, confidence, reference)
     res = res[res["sex"] == sex]
-    place_value = res.loc[res["breakdown"] == "area", "value"]
+    total = res[res["breakdown"] == "area"].copy()
+    place_value = total["value"]
     res = res[res["breakdown"] == "imd_decile"].copy()
     res["imd_decile"] = res["category"].map({v: k for k, v in DECILE_LABELS.items()})
     res = res.sort_values("imd_decile")
@@ -647,12 +645,22 @@ def _by_decile(
             polarity=ind.polarity,
         )
     )
-    # deciles add up to the place's total, so suppress as the quintiles are (primary and
-    # secondary): disclosure treats "imd_quintile" as a breakdown with a shown total
-    sup = disclosure.suppress(
-        res.assign(breakdown="imd_quintile", measure=ind.measure, indicator_id=ind.id),
-        min_count=ws.config.min_count,
-    ).assign(breakdown="imd_decile")
+    # the deciles add up to the place's total (shown in the result table): the workbook's
+    # disclosure policy treats them as one linked set with it (primary and secondary suppression,
+    # or rounding), as it treats the quintiles
+    both = pd.concat([total, res], ignore_index=True).assign(
+        measure=ind.measure, indicator_id=ind.id
+    )
+    decile_of = (
+        place.areas.set_index(area_col)["imd_decile"]
+        .dropna()
+        .astype(int)
+        .map(DECILE_LABELS)
+    )
+    sup = disclosure.apply(
+        both, ws.config.disclosure, nesting={"imd_decile": decile_of.to_dict()}
+    )
+    sup = sup[sup["breakdown"] == "imd_decile"]
     return sup[[c for c in empty.columns if c in sup]].reset_index(drop=True), sii
 
 
@@ -725,64 +733,35 @@ def sii_words(row: pd.Series | dict, ind: Indicator) -> str:
     )
 
 
-def _sii_by_period(
+def _sii_periods(
     place: Place,
-    indicator_id: str,
-    *,
-    sex: str = "persons",
-    confidence: float = 0.95,
-    comparator: str | None = None,
-    sii_reps: int = 100_000,
-    seed: int = 1,
-    done: dict[str, PlaceResults] | None = None,
+    res: PlaceResults,
+    sex: str,
+    confidence: float,
+    comparator: str | None,
+    sii_reps: int,
+    seed: int,
 ) -> pd.DataFrame:
-    """The SII across national IMD quintiles in every period with counts for the indicator.
+    """The SII across national IMD quintiles in every period with counts for the indicator:
+    :func:`hiworkbook.trends.period_results` (one :func:`~hiworkbook.results.place_results`
+    per period, reusing this period's) and :func:`hiworkbook.trends.sii_by_period`, so each SII
+    is the one a place report for that period shows."""
+    from hiworkbook import trends
 
-    One :func:`hiworkbook.place_results` per period (for this indicator only), so each SII is
-    exactly the one a place report for that period shows (PHE's method, simulated CI, the same
-    seed). Note: this belongs with the trends views; move it to ``hiworkbook.trends`` (as
-    ``sii_by_period``) when that module lands.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per period: ``period``, ``sii``, ``lower_ci``, ``upper_ci``, ``rii``,
-        ``rii_lower_ci``, ``rii_upper_ci``, ``quintiles_used``, ``value_note``.
-    """
-    ws = place.workspace
-    c = ws.counts
-    periods = sorted(
-        set(c.loc[c["indicator_id"] == indicator_id, "period"].astype(str))
+    ind_id = next(iter(res.indicators))
+    pr = trends.period_results(
+        place,
+        indicators=[ind_id],
+        confidence=confidence,
+        comparator=comparator,
+        sii_reps=sii_reps,
+        seed=seed,
+        reuse=res,
     )
-    done = dict(done or {})
-    rows = []
-    cols = [
-        "sii",
-        "lower_ci",
-        "upper_ci",
-        "rii",
-        "rii_lower_ci",
-        "rii_upper_ci",
-        "quintiles_used",
-        "value_note",
-    ]
-    for p in periods:
-        r = done.get(p) or place_results(
-            place,
-            period=p,
-            indicators=[indicator_id],
-            confidence=confidence,
-            comparator=comparator,
-            sii_reps=sii_reps,
-            seed=seed,
-        )
-        s = r.sii
-        s = s[(s["indicator_id"] == indicator_id) & (s["sex"] == sex)] if len(s) else s
-        row = {"period": p, "sex": sex}
-        if len(s):
-            row |= {k: s[k].iloc[0] for k in cols if k in s}
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["period", "sex", *cols])
+    t = trends.sii_by_period(pr, ind_id)
+    if "sex" in t:
+        t = t[t["sex"] == sex]
+    return t.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------- LISA

@@ -481,7 +481,9 @@ def _protectable_sets(
         free = [int(i) for i in pos if protectable[i] and int(i) not in in_sets]
         if len(free) > 1:
             sets.append([None, *free])
-    return sets
+    # the smallest sets first: protecting a cell inside its quintile also protects it in the
+    # place's total, so fewer cells are suppressed than working from the largest sets
+    return sorted(sets, key=len)
 
 
 def _pick(

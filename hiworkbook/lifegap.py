@@ -46,6 +46,7 @@ __all__ = [
     "scarf_chart",
     "gap_table",
     "gap_sentence",
+    "gap_section",
 ]
 
 #: Broad age groups the views show (life-table bands merged).
@@ -59,6 +60,8 @@ BROAD_AGES = {
     "75-84": ("75-79", "80-84"),
     "85+": ("85-89", "90+"),
 }
+#: The group pairs :func:`make_groups` knows.
+GROUP_KINDS = ("quintile", "core20", "comparator")
 _BAND_TO_BROAD = {b: g for g, bands in BROAD_AGES.items() for b in bands}
 #: Colour-blind-safe colours (Okabe-Ito) for causes, in a fixed order.
 CAUSE_COLOURS = {
@@ -156,9 +159,17 @@ def make_groups(place: Place, kind: str, comparator: str | None = None) -> GapGr
         return groups_core20(place)
     if kind == "comparator":
         return groups_vs_comparator(place, comparator)
-    raise ValueError(
-        f"unknown groups {kind!r}: use 'quintile', 'core20' or 'comparator'"
+    from hiworkbook.validate import ProblemLog, did_you_mean
+
+    log = ProblemLog()
+    log.error(
+        f"The life-expectancy gap groups '{kind}' are not known"
+        f"{did_you_mean(str(kind), GROUP_KINDS)}.",
+        fix="Use 'quintile' (most vs least deprived fifth), 'core20' (Core20 vs the rest) "
+        "or 'comparator' (the place vs England or its ICB).",
     )
+    log.raise_if_errors("the notebook's parameters")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass
@@ -310,7 +321,11 @@ def le_gap(
     """
     ws = place.workspace
     if isinstance(groups, str):
-        groups = make_groups(place, groups, comparator)
+        try:
+            groups = make_groups(place, groups, comparator)
+        except ValueError as exc:  # e.g. no comparator with counts
+            g = GapGroups(place.name, comparator or "a comparator")
+            return _empty(g, [], ["female", "male"], str(exc), ws.synthetic)
     period = str(period or place.period or ws.default_period)
     have = sorted(
         p
@@ -497,14 +512,19 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         return Narrative(f"<p>{html.escape(_why_not(gap, sex))}</p>")
     has_cause = bool(gap.summary.loc[gap.summary["sex"] == sex, "by_cause"].iloc[0])
     by = by or ("cause" if has_cause else "age")
-    parts = gap.by_cause(sex) if by == "cause" else gap.by_age(sex).fillna(0.0)
+    if by == "cause":
+        parts = gap.by_cause(sex)
+        order = [c for c in CAUSE_COLOURS if c in parts.index]
+        parts = parts.reindex(order + [c for c in parts.index if c not in order])
+    else:
+        parts = gap.by_age(sex).fillna(0.0)
     colours = (
         [CAUSE_COLOURS.get(str(k), "#777777") for k in parts.index]
         if by == "cause"
         else _AGE_COLOURS[: len(parts)]
     )
     total = float(parts.sum())
-    fig = Figure(figsize=(7.6, 2.3))
+    fig = Figure(figsize=(7.6, 2.5))
     ax = fig.add_subplot()
     pos, neg = 0.0, 0.0
     for (label, v), col in zip(parts.items(), colours, strict=True):
@@ -534,9 +554,9 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
     row = gap.summary[gap.summary["sex"] == sex].iloc[0]
     synth = " (synthetic data)" if gap.synthetic else ""
     ax.set_title(
-        f"Life expectancy gap, {sex}s: {row['gap']:.1f} years "
-        f"({gap.groups.comparison_label} minus {gap.groups.baseline_label}), "
-        f"{_period_text(gap.periods)}{synth}",
+        f"Life expectancy gap, {sex}s: {row['gap']:.1f} years, "
+        f"{_period_text(gap.periods)}{synth}\n"
+        f"{gap.groups.comparison_label} minus {gap.groups.baseline_label}",
         fontsize=8.5,
         loc="left",
     )
@@ -575,12 +595,12 @@ def gap_table(gap: LEGap, sex: str = "female") -> HTMLFragment:
     )
     body = []
     for idx, r in t.iterrows():
-        cells = "".join(f"<td>{v:+.2f}</td>" for v in r.to_numpy())
+        cells = "".join(f"<td>{_signed(v)}</td>" for v in r.to_numpy())
         share = r["Total"] / gap_years * 100 if gap_years else np.nan
         body.append(
             f"<tr><th scope='row'>{html.escape(str(idx))}</th>{cells}<td>{share:.0f}%</td></tr>"
         )
-    cells = "".join(f"<td><strong>{v:+.2f}</strong></td>" for v in total.to_numpy())
+    cells = "".join(f"<td><strong>{_signed(v)}</strong></td>" for v in total.to_numpy())
     body.append(f"<tr><th scope='row'>All ages</th>{cells}<td>100%</td></tr>")
     synth = " Synthetic data." if gap.synthetic else ""
     cap = (
@@ -635,5 +655,28 @@ def gap_sentence(gap: LEGap, *, top: int = 3) -> Narrative:
     return Narrative("<p>" + " ".join(parts) + synth + "</p>")
 
 
+def _signed(v: float) -> str:
+    """``+1.23`` / ``-0.48``, and ``0.00`` rather than ``-0.00``."""
+    r = round(float(v), 2) + 0.0
+    return "0.00" if r == 0 else f"{r:+.2f}"
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def gap_section(gap: LEGap, *, by: str | None = None) -> HTMLFragment:
+    """The report's life-expectancy-gap section: the sentence, a scarf chart and a table of
+    years contributed for each sex (or one sentence saying why the data cannot support it)."""
+    parts = [str(gap_sentence(gap))]
+    for sex in gap.summary["sex"]:
+        if gap.ok(sex):
+            chart = scarf_chart(gap, sex, by=by)
+            parts.append(chart._repr_html_())
+            parts.append(str(gap_table(gap, sex)))
+    if not gap.summary["by_cause"].any() and gap.summary["gap"].notna().any():
+        parts.append(
+            "<p>The gap is split by age only: the workbook has no deaths by cause "
+            "(indicators with a <code>cause</code>, see docs/data.md).</p>"
+        )
+    return HTMLFragment("".join(parts))

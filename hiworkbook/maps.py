@@ -40,6 +40,7 @@ __all__ = [
     "indicator_map",
     "results_map",
     "benchmark_map",
+    "budgeted_map",
     "mapclassify_classes",
     "MAPCLASSIFY_SCHEMES",
     "classify",
@@ -1108,6 +1109,69 @@ def benchmark_map(
         + "."
     )
 
+    return budgeted_map(
+        frame,
+        code_col=area_col,
+        title=title,
+        heading=heading,
+        items=items,
+        description=desc,
+        note="Hatched grey: suppressed, no value shown." if supp.any() else "",
+        layer_name=ind.name,
+        outline=outline,
+        max_bytes=max_bytes,
+        tolerance=tolerance,
+        tiles=tiles,
+        height=height,
+    )
+
+
+def budgeted_map(
+    frame: gpd.GeoDataFrame,
+    *,
+    code_col: str,
+    title: str,
+    heading: str,
+    items: list[tuple[str, str]],
+    description: str = "",
+    note: str = "",
+    layer_name: str = "areas",
+    outline: gpd.GeoDataFrame | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    tolerance: float = _DEFAULT_TOLERANCE,
+    tiles: str | None = None,
+    height: int = _DEFAULT_HEIGHT,
+) -> OfflineMap | Any:
+    """A categorical map of prepared areas that fits a byte budget, else a static PNG.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        One row per area with ``area_name``, ``_tip`` (escaped tooltip HTML), ``_fill`` (CSS
+        fill), ``_dash`` (bool: dashed outline), ``_cat`` (class key) and ``_supp`` (bool).
+    code_col : str
+    title, heading : str
+        Map title and legend heading (escaped here).
+    items : list of (css background, label)
+        Legend rows.
+    description, note : str
+    layer_name : str
+    outline : geopandas.GeoDataFrame, optional
+    max_bytes : int
+        Budget for the whole page; the geometry is simplified and quantised through
+        :data:`BUDGET_STEPS` (multiples of ``tolerance`` metres, 1e-5° then 1e-4°) until the
+        page fits.
+    tolerance : float
+    tiles : str, optional
+    height : int
+
+    Returns
+    -------
+    OfflineMap or hiworkbook.charts.Chart
+        The map (``_stats`` has ``bytes``, ``tolerance``, ``precision``), or a static image
+        with a text alternative when even the coarsest geometry is over budget.
+    """
+    counts = frame["_cat"].value_counts()
     size = 0
     for mult, precision in BUDGET_STEPS:
         tol = tolerance * mult
@@ -1121,21 +1185,16 @@ def benchmark_map(
             g["_fill"].tolist(),
             g["_tip"].tolist(),
             g["_dash"].tolist(),
-            name=ind.name,
+            name=layer_name,
         )
         _add_outline(m, outline, tol)
-        _add_legend(
-            m,
-            heading,
-            items,
-            "Hatched grey: suppressed, no value shown." if supp.any() else "",
-        )
+        _add_legend(m, heading, items, note)
         om = OfflineMap(
             m,
             title=title,
             height=height,
             allow_tiles=tiles is not None,
-            description=desc,
+            description=description,
             _stats={"features": len(g), "counts": counts.to_dict()},
         )
         size = len(om.to_html().encode("utf-8"))
@@ -1150,7 +1209,9 @@ def benchmark_map(
         tolerance * BUDGET_STEPS[-1][0],
         max_bytes,
     )
-    return _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
+    return _static_benchmark_map(
+        frame, code_col, title, items, heading, description, outline
+    )
 
 
 def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline):  # noqa: ANN001, ANN202

@@ -266,7 +266,12 @@ def _num(v: float, unit: str) -> str:
     return "—" if v != v or np.isinf(v) else f"{v:,.1f}"
 
 
-def methods_footer(results: PlaceResults, *, run_time: str | None = None) -> Narrative:
+def methods_footer(
+    results: PlaceResults,
+    *,
+    run_time: str | None = None,
+    extra_methods: list[str] | None = None,
+) -> Narrative:
     """The data-and-methods footer: sources, geography vintage, methods, package version, run time.
 
     Parameters
@@ -274,6 +279,9 @@ def methods_footer(results: PlaceResults, *, run_time: str | None = None) -> Nar
     results : PlaceResults
     run_time : str, optional
         When the report was made (ISO 8601); default now, in UTC.
+    extra_methods : list of str, optional
+        More methods the report used (plain text, escaped), listed after the others, e.g.
+        :func:`hiworkbook.trendviews.methods_items`.
     """
     from datetime import UTC, datetime
 
@@ -300,6 +308,7 @@ def methods_footer(results: PlaceResults, *, run_time: str | None = None) -> Nar
         version=__version__,
         run_time=run_time or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         confidence=f"{results.confidence:.0%}",
+        extra_methods=list(extra_methods or []),
     )
     return Narrative(html)
 

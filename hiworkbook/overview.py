@@ -151,6 +151,7 @@ def place_summary(
     *,
     chart_indicator: str | None = None,
     le_indicator: str = LE_INDICATOR,
+    le_gap: Any = "auto",
 ) -> dict[str, Any]:
     """The key figures of one place report, as plain JSON-ready values.
 
@@ -164,6 +165,10 @@ def place_summary(
         chooses, :meth:`PlaceResults.pick` with role "gradient").
     le_indicator : str
         Life expectancy indicator id for the life-expectancy gap.
+    le_gap : LEGap, "auto" or None
+        A :func:`hiworkbook.lifegap.le_gap` decomposition to name the gap's largest contributor
+        from; "auto" (default) makes the most vs least deprived quintile one (Arriaga, by cause
+        where the workbook has deaths by cause, else by age); None for none.
 
     Returns
     -------
@@ -176,7 +181,7 @@ def place_summary(
         most deprived end — with CI, unit, sex and benchmark word ``sii_assessment``),
         ``core20_gap_*`` (the charted indicator in Core20 minus the least deprived quintile),
         ``le_gap_*`` (life expectancy, least minus most deprived quintile, years) and
-        ``le_gap_largest_contributor`` when a gap decomposition is attached to the results.
+        ``le_gap_largest_contributor`` (the cause, or age group, adding most years to the gap).
 
     Notes
     -----
@@ -273,29 +278,55 @@ def place_summary(
         le_gap_years=le.get("gap"),
         le_gap_sex=le.get("sex"),
         le_gap_assessment=le["assessment"],
-        le_gap_largest_contributor=_largest_contributor(results),
+        le_gap_largest_contributor=(
+            _largest_contributor(_le_decomposition(results, le_gap), le.get("sex"))
+            if le.get("sex")
+            else None
+        ),
     )
     return out
 
 
-def _largest_contributor(results: Any) -> str | None:
-    """The largest contributor of a life-expectancy gap decomposition attached to the results
-    (a ``le_decomposition`` DataFrame with a ``contribution_years`` column and a label column),
-    else None."""
-    dec = getattr(results, "le_decomposition", None)
-    if (
-        not isinstance(dec, pd.DataFrame)
-        or "contribution_years" not in dec
-        or dec.empty
-    ):
+def _le_decomposition(results: PlaceResults, le_gap: Any) -> Any:
+    """The life-expectancy gap decomposition to name the largest contributor from: the one
+    given, or (``"auto"``) :func:`hiworkbook.lifegap.le_gap` between the place's most and least
+    deprived quintiles, or None when it cannot be made."""
+    if le_gap is None or le_gap is False:
         return None
-    label = next(
-        (c for c in ("cause", "age_band", "label", "category") if c in dec), None
-    )
-    if label is None:
+    if le_gap != "auto":
+        return le_gap
+    try:
+        from hiworkbook import lifegap
+
+        return lifegap.le_gap(results.place, "quintile", period=results.period)
+    except Exception as exc:  # noqa: BLE001 - the summary is written without it
+        log.info("no life-expectancy gap decomposition for the summary: %s", exc)
         return None
-    row = dec.loc[dec["contribution_years"].abs().idxmax()]
-    return f"{row[label]} ({float(row['contribution_years']):+.1f} years)"
+
+
+def _largest_contributor(gap: Any, sex: str | None) -> str | None:
+    """ "<cause or age group> (+x.x of y.y years, periods)" for the largest contribution to the
+    gap for ``sex`` (by cause when causes were available, else by broad age group)."""
+    if gap is None or not sex:
+        return None
+    try:
+        if not gap.ok(sex):
+            return None
+        row = gap.summary[gap.summary["sex"] == sex].iloc[0]
+        parts = gap.by_cause(sex) if bool(row.get("by_cause")) else gap.by_age(sex)
+        parts = parts.dropna()
+        if parts.empty:
+            return None
+        name = parts.abs().idxmax()
+        periods = list(gap.periods)
+        span = periods[0] if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"
+        what = "" if bool(row.get("by_cause")) else "ages "
+        return (
+            f"{what}{name} ({float(parts[name]):+.1f} of {float(row['gap']):.1f} years, "
+            f"{sex}s, {span})"
+        )
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def save_place_summary(

@@ -54,6 +54,7 @@ __all__ = [
     "KEY",
     "ProfileInputs",
     "area_profile",
+    "benchmark_keys",
     "check_published_cis",
     "ci_check_summary",
     "compare_with_benchmark",
@@ -63,7 +64,10 @@ __all__ = [
     "profile_table",
     "realdata_dir",
     "sources_footer",
+    "spine_chart",
+    "spine_table",
     "title",
+    "load_workbook_profile",
 ]
 
 ENGLAND = "E92000001"
@@ -700,10 +704,11 @@ def profile_table(
     area_name: str | None = None,
     benchmark_name: str | None = None,
 ) -> HTMLTable:
-    """The profile as a Fingertips-coloured HTML table (all text escaped).
+    """The profile as an HTML table in the benchmark grammar (all text escaped).
 
-    Colours are :data:`hiworkbook.tables.COMPARISON_COLOURS` (green better, amber similar, red
-    worse, blues higher/lower for no judgement); the comparison is also written in words.
+    Each comparison cell has the colour, symbol and words of :mod:`hiworkbook.benchmark` (the
+    same as the place report's table); 99.8% comparisons are shown as the 99.8% classes; the
+    legend follows the table.
 
     Parameters
     ----------
@@ -717,14 +722,14 @@ def profile_table(
     hiworkbook.tables.HTMLTable
         Displays itself in a notebook (``_repr_html_``).
     """
-    from hiworkbook.tables import COMPARISON_COLOURS, HTMLTable
+    from hiworkbook import benchmark as bm
+    from hiworkbook.tables import HTMLTable
 
     area, bench = _names(profile, area_name, benchmark_name)
+    keys = benchmark_keys(profile)
     rows = []
-    for _, r in profile.iterrows():
-        comp = r["comparison"] if isinstance(r["comparison"], str) else "not compared"
-        bg, fg = COMPARISON_COLOURS.get(comp, COMPARISON_COLOURS["not compared"])
-        words = comp.capitalize()
+    for i, (_, r) in enumerate(profile.iterrows()):
+        key = keys.iloc[i]
         note = r.get("comparison_note")
         title_attr = f' title="{_e(note)}"' if isinstance(note, str) else ""
         sub = _breakdown(r)
@@ -745,7 +750,7 @@ def profile_table(
             f"<td class='num'>{_num(r['value'])}</td>"
             f"<td class='num'>{ci}</td>"
             f"<td class='num'>{_num(r['benchmark_value'])}</td>"
-            f"<td style='background:{bg};color:{fg}'{title_attr}>{_e(words)}</td>"
+            f"<td style='{bm.cell_style(key)}'{title_attr}>{bm.cell_text(key)}</td>"
             "</tr>"
         )
     b = _e(bench)
@@ -756,9 +761,121 @@ def profile_table(
         "<thead><tr><th scope='col'>Indicator</th><th scope='col'>Period</th>"
         "<th scope='col'>Count</th><th scope='col'>Value</th><th scope='col'>95% CI</th>"
         f"<th scope='col'>{b}</th><th scope='col'>Compared with {b}</th></tr></thead>"
-        "<tbody>" + "".join(rows) + "</tbody></table>"
+        "<tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + bm.legend_html(
+            [k for k in bm.CATEGORIES if k in set(keys)],
+            title=f"Compared with {bench} at the level Fingertips uses for each indicator",
+        )
     )
     return HTMLTable(out)
+
+
+def benchmark_keys(rows: pd.DataFrame) -> pd.Series:
+    """The benchmark class (:data:`hiworkbook.benchmark.CATEGORIES` key) of published rows.
+
+    Fingertips compares each indicator at one level (its ``BenchmarkComparisonMethod``): a
+    significant comparison at 99.8% is the "… 99.8%" class, at 95% the plain class.
+    """
+    comp = rows["comparison"].where(rows["comparison"].notna(), "not compared")
+    lv = pd.to_numeric(rows.get("confidence"), errors="coerce")
+    sig = comp.isin(["better", "worse", "higher", "lower"])
+    return comp.where(~(sig & (lv == 99.8)), comp + " 99.8%").astype(object)
+
+
+def spine_table(inputs: ProfileInputs) -> pd.DataFrame:
+    """The numbers of the LA's spine chart: each profiled indicator against every local
+    authority's value of the same indicator, period, sex and age (Fingertips' area profile).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`hiworkbook.views.spine_table` (``position`` = (value − worst) /
+        (best − worst), worst and best by polarity).
+    """
+    prof = inputs.profile
+    v = inputs.values
+    v = v[v["category"].isna() & v["area_code"].astype(str).str[:3].isin(_LA_PREFIXES)]
+    keys = benchmark_keys(prof)
+    rows = []
+    for i, (_, r) in enumerate(prof.iterrows()):
+        period = str(r["period"]).split(" (")[0]
+        age = "" if pd.isna(r["age"]) else r["age"]
+        peers = v[
+            (v["indicator_id"].astype(str) == str(r["indicator_id"]))
+            & (v["sex"] == r["sex"])
+            & (v["age"].astype(object).fillna("") == age)
+            & (v["period"].astype(str) == period)
+        ]
+        vals = (
+            pd.to_numeric(peers["value"], errors="coerce")
+            .dropna()
+            .to_numpy(dtype=float)
+        )
+        row = {
+            "indicator_id": r["indicator_id"],
+            "indicator_name": r["indicator_name"]
+            + (f" ({_breakdown(r)})" if _breakdown(r) else ""),
+            "sex": r["sex"],
+            "unit": "",
+            "polarity": r["polarity"],
+            "numerator": r["count"],
+            "value": r["value"],
+            "comparator": inputs.benchmark_name,
+            "comparator_value": r["benchmark_value"],
+            "benchmark": keys.iloc[i],
+            "peers": len(vals),
+        }
+        if len(vals):
+            lo, q25, med, q75, hi = np.percentile(vals, [0, 25, 50, 75, 100])
+            if r["polarity"] == "low_is_good":
+                lo, hi, q25, q75 = hi, lo, q75, q25
+            span = hi - lo
+            row |= {"worst": lo, "q25": q25, "median": med, "q75": q75, "best": hi}
+            row["position"] = (r["value"] - lo) / span if span else 0.5
+            row["comparator_position"] = (
+                (r["benchmark_value"] - lo) / span if span else 0.5
+            )
+        else:
+            row |= dict.fromkeys(
+                (
+                    "worst",
+                    "q25",
+                    "median",
+                    "q75",
+                    "best",
+                    "position",
+                    "comparator_position",
+                ),
+                np.nan,
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def spine_chart(inputs: ProfileInputs) -> Any:
+    """The LA's area profile (spine chart) against every local authority in the file, drawn by
+    :func:`hiworkbook.views.draw_spine` — the place report's spine, on published values.
+
+    Returns
+    -------
+    hiworkbook.charts.Chart
+    """
+    from hiworkbook.views import draw_spine
+
+    d = spine_table(inputs)
+    return draw_spine(
+        d,
+        place_name=inputs.area_name,
+        period="latest period of each indicator"
+        if inputs.period == "latest"
+        else inputs.period,
+        comparator_name=inputs.benchmark_name,
+        phrase=f"compared with {inputs.benchmark_name} at the level Fingertips uses",
+        peer_words="local authorities in the Fingertips file",
+        single_sex=set(d["indicator_id"]),  # the breakdown is already in the name
+    )
 
 
 def headline(
@@ -835,12 +952,15 @@ def la_map(
     indicator_id: str | None = None,
     *,
     tolerance: float = 100.0,
+    max_bytes: int | None = None,
 ) -> OfflineMap:
-    """Map one indicator for every local authority in the region (or England), area outlined.
+    """Map one indicator for every local authority in the region (or England), each coloured by
+    its comparison with the benchmark in the benchmark grammar, the area outlined.
 
     The boundaries' ``region_code`` picks the region when present; otherwise every local
     authority district in the boundaries file with a value is mapped. The breakdown (sex, age)
-    and period are those of the indicator's row in the profile.
+    and period are those of the indicator's row in the profile. The map is held to a byte
+    budget (:func:`hiworkbook.maps.budgeted_map`).
 
     Parameters
     ----------
@@ -850,30 +970,38 @@ def la_map(
         Default ``inputs.map_indicator``.
     tolerance : float, default 100
         Simplification in metres (districts over England need far less detail than LSOAs).
+    max_bytes : int, optional
+        Default :data:`hiworkbook.maps.DEFAULT_MAX_BYTES`.
 
     Returns
     -------
     hiworkbook.maps.OfflineMap
     """
-    from hiworkbook.maps import indicator_map
+    from hiworkbook import benchmark as bm
+    from hiworkbook.maps import DEFAULT_MAX_BYTES, budgeted_map
 
     ind = str(indicator_id or inputs.map_indicator)
     prof = inputs.profile.set_index("indicator_id")
     row = prof.loc[ind]
     period = str(row["period"]).split(" (")[0]
     v = inputs.values
+    age = "" if pd.isna(row["age"]) else row["age"]
     sel = v[
         (v["indicator_id"].astype(str) == ind)
         & v["category"].isna()
         & (v["sex"] == row["sex"])
-        & (
-            v["age"].astype(object).fillna("")
-            == ("" if pd.isna(row["age"]) else row["age"])
-        )
+        & (v["age"].astype(object).fillna("") == age)
         & (v["period"].astype(str) == period)
-        & v["area_code"].astype(str).str[:3].isin(_LA_PREFIXES)
+        & v["area_code"]
+        .astype(str)
+        .str[:3]
+        .isin([*_LA_PREFIXES, inputs.benchmark_code[:3]])
     ]
-    sel = sel.drop_duplicates("area_code", keep="last")
+    comp = compare_with_benchmark(sel, inputs.benchmark_code, inputs.metadata)
+    comp = comp[comp["area_code"].astype(str).str[:3].isin(_LA_PREFIXES)]
+    comp = comp.assign(_cat=benchmark_keys(comp).to_numpy()).drop_duplicates(
+        "area_code", keep="last"
+    )
     b = inputs.boundaries
     areas = b
     where = "England"
@@ -884,39 +1012,60 @@ def la_map(
             names = b.loc[b["ltla_code"] == inputs.area_code, "region_name"].dropna()
             where = str(names.iloc[0]) if len(names) else str(reg.iloc[0])
     g = areas.merge(
-        sel[["area_code", "value", "lower_ci_95", "upper_ci_95"]],
+        comp[["area_code", "value", "lower_ci", "upper_ci", "count", "_cat"]]
+        if "count" in comp
+        else comp[["area_code", "value", "lower_ci", "upper_ci", "_cat"]].assign(
+            count=comp.get("numerator")
+        ),
         left_on="ltla_code",
         right_on="area_code",
         how="inner",
     )
     g = g.rename(columns={"ltla_name": "area_name"})
-    pol = (
-        row["polarity"] if row["polarity"] in ("high_is_good", "low_is_good") else None
-    )
-    outline = b[b["ltla_code"] == inputs.area_code]
     name = str(row["indicator_name"])
     sub = _breakdown(row)
     label = f"{name}{f' ({sub})' if sub else ''}"
-    return indicator_map(
-        g[
-            [
-                "ltla_code",
-                "area_name",
-                "value",
-                "lower_ci_95",
-                "upper_ci_95",
-                "geometry",
-            ]
-        ],
-        "value",
-        label=label,
+    tips, fills, dashed = [], [], []
+    for _, r in g.iterrows():
+        c = bm.category(r["_cat"])
+        parts = [
+            f"<b>{_e(r['area_name'])}</b>",
+            _e(r["ltla_code"]),
+            f"{_e(label)}: {_num(r['value'])}",
+        ]
+        if pd.notna(r["lower_ci"]) and pd.notna(r["upper_ci"]):
+            parts[-1] += f" (CI {_num(r['lower_ci'])} – {_num(r['upper_ci'])})"
+        if pd.notna(r.get("count")):
+            parts.append(f"Count: {_num(r['count'], 0)}")
+        parts.append(_e(f"{c.symbol} {c.label}"))
+        tips.append('<div class="hiw-tip">' + "<br>".join(parts) + "</div>")
+        fills.append(c.colour)
+        dashed.append(r["_cat"] == "not compared")
+    g["_tip"], g["_fill"], g["_dash"] = tips, fills, dashed
+    g["_supp"] = False
+    counts = g["_cat"].value_counts()
+    keys = [k for k in bm.CATEGORIES if k in counts]
+    items = [
+        (
+            bm.category(k).colour,
+            f"{bm.category(k).symbol} {bm.category(k).label} ({int(counts[k]):,})",
+        )
+        for k in keys
+    ]
+    outline = b[b["ltla_code"] == inputs.area_code]
+    return budgeted_map(
+        g,
         code_col="ltla_code",
-        polarity=pol,
-        lower_col="lower_ci_95",
-        upper_col="upper_ci_95",
-        title=f"{label}, {period}: local authorities in {where}; "
-        f"{inputs.area_name} outlined",
+        title=f"{label}, {period}: local authorities in {where} compared with "
+        f"{inputs.benchmark_name}; {inputs.area_name} outlined",
+        heading=f"{label}: compared with {inputs.benchmark_name}",
+        items=items,
+        description=f"{len(g):,} local authorities: "
+        + "; ".join(f"{int(counts[k]):,} {bm.category(k).label.lower()}" for k in keys)
+        + ".",
+        layer_name=label,
         outline=outline,
+        max_bytes=max_bytes or DEFAULT_MAX_BYTES,
         tolerance=tolerance,
     )
 
@@ -1043,6 +1192,76 @@ def _resolve(name: str, given: str, log: ProblemLog, required: bool) -> Path | N
             fix=f"Set the notebook parameter '{name}' to the path of {what}.",
         )
     return None
+
+
+def load_workbook_profile(
+    config: str | Path = "",
+    area_code: str = "E08000009",
+    *,
+    benchmark_code: str = ENGLAND,
+    map_indicator: str = "",
+    period: str = "",
+) -> ProfileInputs:
+    """The LA profile's one validation call from a workbook config (as :func:`load_place` is
+    the place report's).
+
+    The workbook names the published values under ``[files]``: ``fingertips`` (a Fingertips
+    export; else the first comparator's ``fingertips`` file), ``fingertips_metadata`` (polarity
+    and comparison method, optional) and ``la_boundaries`` (local authority districts). An
+    empty ``config`` uses the shared real data (``../shared/realdata``) when it is beside the
+    project, as :func:`load_profile_inputs` does.
+
+    Parameters
+    ----------
+    config : str or Path
+        ``workbook.toml``; empty for the shared real data.
+    area_code : str, default "E08000009"
+    benchmark_code : str, default "E92000001"
+    map_indicator, period : str, optional
+
+    Returns
+    -------
+    ProfileInputs
+
+    Raises
+    ------
+    hiworkbook.validate.DataError
+        The config's problems, a missing Fingertips export or boundaries, and every problem
+        :func:`load_profile_inputs` finds.
+    """
+    kw = dict(
+        area_code=area_code,
+        benchmark_code=benchmark_code,
+        map_indicator=map_indicator,
+        period=period,
+    )
+    if not config:
+        return load_profile_inputs("", "", "", **kw)
+    from hiworkbook.config import load_config
+
+    cfg = load_config(config)
+    plog = ProblemLog()
+    ft = cfg.file("fingertips") or next(
+        (c.fingertips for c in cfg.comparators if c.fingertips is not None), None
+    )
+    meta = cfg.file("fingertips_metadata")
+    lad = cfg.file("la_boundaries")
+    if ft is None:
+        plog.error(
+            "names no Fingertips export.",
+            file=cfg.path.name,
+            fix='Add fingertips = "path/to/export.csv" under [files].',
+        )
+    if lad is None:
+        plog.error(
+            "names no local authority boundaries.",
+            file=cfg.path.name,
+            fix='Add la_boundaries = "path/to/LAD_boundaries.geojson" under [files].',
+        )
+    plog.raise_if_errors(f"the workbook {cfg.path.name}")
+    inputs = load_profile_inputs(ft.path, lad.path, meta.path if meta else "", **kw)
+    inputs.sources["workbook"] = str(cfg.path)
+    return inputs
 
 
 def load_profile_inputs(

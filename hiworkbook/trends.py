@@ -258,6 +258,7 @@ class IndicatorTrend:
     comparator_name: str
     marker: dict
     place_name: str
+    synthetic: bool = False
 
 
 def indicator_trend(
@@ -300,10 +301,12 @@ def indicator_trend(
         "value_note",
     ]
     series = t[t["breakdown"] == "area"][cols].sort_values("period")
+    comp_rows = t[t["breakdown"] == "comparator"]
     comp_name = comparator or pr.primary_comparator
-    c = t[
-        (t["breakdown"] == "comparator")
-        & ((t["area_name"] == comp_name) | (t["area_code"] == comp_name))
+    if not comp_name and len(comp_rows):
+        comp_name = str(comp_rows["area_name"].iloc[0])
+    c = comp_rows[
+        (comp_rows["area_name"] == comp_name) | (comp_rows["area_code"] == comp_name)
     ]
     if len(c):
         comp_name = str(c["area_name"].iloc[0])
@@ -332,6 +335,7 @@ def indicator_trend(
         comparator_name=comp_name,
         marker=marker,
         place_name=pr.place.name,
+        synthetic=bool(pr.place.workspace.synthetic),
     )
 
 

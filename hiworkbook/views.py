@@ -35,6 +35,7 @@ __all__ = [
     "peer_values",
     "spine_chart",
     "spine_table",
+    "draw_spine",
     "compare_areas_chart",
     "inequality_chart",
     "sii_line",
@@ -299,15 +300,55 @@ def spine_chart(
         if d.attrs.get("peer_name") == "small areas"
         else d.attrs.get("peer_name", "peers")
     )
+    single = {k for k, ind in results.indicators.items() if len(ind.sexes) == 1}
+    return draw_spine(
+        d,
+        place_name=results.place.name,
+        period=results.period,
+        comparator_name=ref.name,
+        phrase=ref.phrase(level),
+        peer_words=peer_words,
+        single_sex=single,
+    )
+
+
+def draw_spine(
+    d: pd.DataFrame,
+    *,
+    place_name: str,
+    period: str,
+    comparator_name: str,
+    phrase: str,
+    peer_words: str,
+    single_sex: set[str] | frozenset[str] = frozenset(),
+) -> Chart:
+    """Draw a spine chart from its table (:func:`spine_table`, or
+    :func:`hiworkbook.published.spine_table` for published values).
+
+    Parameters
+    ----------
+    d : pandas.DataFrame
+        The spine table's columns.
+    place_name, period, comparator_name : str
+    phrase : str
+        "compared with England at 95% confidence" (:meth:`Reference.phrase`).
+    peer_words : str
+        What the range is of, e.g. "local authorities in England".
+    single_sex : set of str
+        Indicators defined for one sex only (no sex shown beside their name).
+
+    Returns
+    -------
+    Chart
+    """
     n = max(len(d), 1)
     fig = Figure(figsize=(9.5, 0.42 * n + 1.6))
     ax = fig.add_axes((0.34, 1.1 / (0.42 * n + 1.6), 0.36, 1 - 1.5 / (0.42 * n + 1.6)))
     labels = []
     for y, (_, r) in enumerate(d.iterrows()):
         yy = n - 1 - y
-        ind = results.indicators.get(r["indicator_id"])
-        single = ind is not None and len(ind.sexes) == 1
-        labels.append(str(r["indicator_name"]) + _sex_suffix(r["sex"], single))
+        single = r["indicator_id"] in single_sex
+        labels.append(str(r["indicator_name"]) + _sex_suffix(str(r["sex"]), single))
         if r["peers"] and pd.notna(r["worst"]):
             span = r["best"] - r["worst"]
 
@@ -369,7 +410,7 @@ def spine_chart(
             fontsize=8,
             transform=ax.get_yaxis_transform(),
         )
-    heads = ("Value", ref.name.replace(" (", "\n("), "Worst", "Best")
+    heads = ("Value", comparator_name.replace(" (", "\n("), "Worst", "Best")
     for x, head in zip(_SPINE_COLS, heads, strict=True):
         ax.text(
             x,
@@ -386,7 +427,7 @@ def spine_chart(
     ax.set_xticks([0, 0.5, 1], ["worst\n(lowest)", "", "best\n(highest)"], fontsize=7)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.set_title(
-        f"{results.place.name}, {results.period}: area profile against the {peer_words}",
+        f"{place_name}, {period}: area profile against the {peer_words}",
         fontsize=9,
         loc="left",
         x=-0.9,
@@ -397,7 +438,7 @@ def spine_chart(
     from matplotlib.patches import Patch
 
     handles += [
-        Line2D([], [], color=_COMP, ls="--", lw=1.4, label=ref.name),
+        Line2D([], [], color=_COMP, ls="--", lw=1.4, label=comparator_name),
         Patch(color=_SPINE_BANDS[0], label="worst to 25th percentile"),
         Patch(color=_SPINE_BANDS[1], label="25th to 75th"),
         Patch(color=_SPINE_BANDS[2], label="75th percentile to best"),
@@ -418,12 +459,12 @@ def spine_chart(
             f"{r['indicator_name']}: {fmt_value(r['value'], str(r['unit']))} ({word}){pos}"
         )
     alt = (
-        f"Spine chart of {len(d)} indicators for {results.place.name}, each {ref.phrase(level)}, "
+        f"Spine chart of {len(d)} indicators for {place_name}, each {phrase}, "
         f"against the range of the {peer_words}. " + "; ".join(parts)
     )
     caption = (
-        f"Area profile of {results.place.name}, {results.period}: each indicator's value "
-        f"(marker) {ref.phrase(level)} (colour, shape and symbol), on the range of the "
+        f"Area profile of {place_name}, {period}: each indicator's value "
+        f"(marker) {phrase} (colour, shape and symbol), on the range of the "
         f"{peer_words} from worst (left) to best (right); for indicators with no judgement of "
         "good or bad, from lowest to highest. Grey bands: worst to 25th percentile, 25th to "
         "75th, 75th to best; dashed tick: the comparator."
@@ -742,7 +783,12 @@ def inequality_chart(
         rows["sex"] = sex
     rows = rows.reset_index(drop=True)
     ref = bm.reference(results, comparator, breakdown="imd_quintile")
-    cats = bm.classify(rows, ref, level=level)
+    if breakdown == "sex":  # each sex against the comparator's all-persons value
+        have = set(ref.values.loc[ref.values["indicator_id"] == indicator_id, "sex"])
+        cmp_rows = rows.assign(sex="persons" if "persons" in have else rows["sex"])
+    else:
+        cmp_rows = rows
+    cats = bm.classify(cmp_rows, ref, level=level)
     supp = rows["is_suppressed"].astype(bool).to_numpy()
     v = np.where(supp, np.nan, rows["value"].to_numpy(dtype=float))
     lo = rows["lower_ci"].to_numpy(dtype=float)
@@ -796,7 +842,7 @@ def inequality_chart(
             )
         else:
             ax.text(xi, top * 1.03, sym, ha="center", va="bottom", fontsize=8)
-    rv = ref.value_for(rows).dropna()
+    rv = ref.value_for(cmp_rows).dropna()
     if len(rv):
         ax.axhline(float(rv.iloc[0]), color=_COMP, ls="--", lw=1.2, label=ref.name)
     sii_txt = ""
@@ -885,7 +931,7 @@ def inequality_chart(
             "is_suppressed": supp,
             "benchmark": cats.to_numpy(),
             "comparator": ref.name,
-            "comparator_value": ref.value_for(rows).to_numpy(dtype=float),
+            "comparator_value": ref.value_for(cmp_rows).to_numpy(dtype=float),
         }
     )
     if line is not None:

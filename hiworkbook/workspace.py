@@ -201,8 +201,16 @@ class Workspace:
 
     @property
     def default_period(self) -> str:
-        """The configured period, else the latest with counts."""
-        return self.config.period or (self.periods[-1] if self.periods else "")
+        """The configured period, else the latest with counts, else (a workbook without counts)
+        the latest population period."""
+        if self.config.period:
+            return self.config.period
+        if self.periods:
+            return self.periods[-1]
+        pop = self.population
+        if pop is not None and len(pop):
+            return sorted(pop["period"].astype(str).unique())[-1]
+        return ""
 
     def places(self, level: str | None = None) -> pd.DataFrame:
         """Every place reports can be made for: ``place_code``, ``place_name``, ``level``.
@@ -339,7 +347,7 @@ def load_place(
         config = generate_demo(paths.demo_dir())
     ws = Workspace.from_config(config)
     log = ProblemLog()
-    if period and str(period) not in ws.periods:
+    if period and ws.periods and str(period) not in ws.periods:
         log.error(
             f"The period '{period}' has no counts{did_you_mean(str(period), ws.periods)}.",
             fix=f"Periods with counts: {', '.join(ws.periods)}.",
@@ -471,6 +479,13 @@ def _load(cfg: WorkbookConfig, log: ProblemLog) -> Workspace | None:
         for s in specs:
             sources[key] = s.label
 
+    if (boundaries is None or deprivation is None) and not log.has_errors:
+        log.error(
+            "names no small-area boundaries or deprivation file: it holds published values "
+            "only, which the local authority profile (notebooks/la_profile.ipynb) reads.",
+            file=cfg.path.name,
+            fix="Add boundaries = … and deprivation = … under [files] for place reports.",
+        )
     if boundaries is None or deprivation is None or log.has_errors:
         return None
 

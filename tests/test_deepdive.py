@@ -185,10 +185,16 @@ def test_deep_dive_refuses_bad_settings_at_once(demo_place) -> None:
     from hiworkbook.validate import DataError
 
     with pytest.raises(DataError) as err:
-        deep_dive(demo_place, "hypertension_detectoin", smoothing="bayes", fdr_alpha=5)
+        deep_dive(
+            demo_place,
+            "hypertension_detectoin",
+            smoothing="bayes",
+            fdr_alpha=5,
+            sii_reps=10,
+        )
     text = str(err.value)
     assert "hypertension_detection" in text  # did you mean
-    assert "smoothing" in text and "fdr_alpha" in text
+    assert "smoothing" in text and "fdr_alpha" in text and "sii_reps" in text
 
 
 @pytest.mark.slow

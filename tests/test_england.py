@@ -110,6 +110,25 @@ def test_deterministic_for_a_seed() -> None:
     assert not a["deprivation"]["imd_score"].equals(c["deprivation"]["imd_score"])
 
 
+def test_deaths_by_cause_are_additive() -> None:
+    """With causes, five more indicators; every other table unchanged (own random stream)."""
+    a = build_england(5, n_ltla=2, periods=("2024",))
+    b = build_england(5, n_ltla=2, periods=("2024",), causes=True)
+    extra = set(b["counts"]["indicator_id"]) - set(a["counts"]["indicator_id"])
+    assert len(extra) == 5 and "mortality_other_causes" in extra
+    pd.testing.assert_frame_equal(a["deprivation"], b["deprivation"])
+    pd.testing.assert_frame_equal(a["population"], b["population"])
+    same = b["counts"][
+        b["counts"]["indicator_id"].isin(set(a["counts"]["indicator_id"]))
+    ]
+    assert same["numerator"].sum() == a["counts"]["numerator"].sum()
+    # the causes add up to the all-cause deaths of the life-expectancy rows
+    le = a["counts"][a["counts"]["indicator_id"] == "life_expectancy"][
+        "numerator"
+    ].sum()
+    assert b["counts"][b["counts"]["indicator_id"].isin(extra)]["numerator"].sum() == le
+
+
 def test_names_distinct_and_invented() -> None:
     names = england_ltla_names(296)
     assert len(set(names)) == 296

@@ -99,6 +99,19 @@ def test_benchmark_word_of_a_gap(gap, polarity, significant, word) -> None:
     assert ov._direction(gap, polarity, significant) == word
 
 
+def test_largest_contributor_from_the_decomposition(demo_workspace) -> None:
+    from hiworkbook import lifegap
+
+    place = demo_workspace.place("X06000003")
+    r = hw.place_results(place)
+    s = ov.place_summary(r)
+    g = lifegap.le_gap(place, "quintile", period=r.period)
+    by = g.by_cause(s["le_gap_sex"])
+    top = by.abs().idxmax()
+    assert s["le_gap_largest_contributor"].startswith(f"{top} ({by[top]:+.1f} of ")
+    assert ov.place_summary(r, le_gap=None)["le_gap_largest_contributor"] is None
+
+
 def test_save_and_read_summary(results, tmp_path: Path) -> None:
     assert ov.save_place_summary(results, "") is None
     path = ov.save_place_summary(results, tmp_path / "X06000001")

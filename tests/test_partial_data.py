@@ -316,3 +316,30 @@ def test_hiworkbook_run_on_a_deprivation_only_workbook(
     html = (out / code / "place_profile.html").read_text()
     assert "Core20" in html and 'class="hiw-missing"' in html
     assert (out / code).glob("*_deprivation.csv")
+
+
+def test_run_with_an_unknown_indicator_parameter_stops_before_any_report(
+    demo_config: Path, tmp_path, capsys
+) -> None:
+    from hiworkbook.cli import main
+
+    rc = main(
+        [
+            "run",
+            str(demo_config),
+            "--out",
+            str(tmp_path / "run"),
+            "-p",
+            "map_indicator",
+            "hypertension_detecton",
+            "-p",
+            "gap_indicators",
+            '["mortality_u57", ""]',
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "did you mean 'hypertension_detection'" in err.lower()
+    assert "mortality_u57" in err and "mortality_u75" in err
+    assert "Traceback" not in err and "KeyError" not in err
+    assert not (tmp_path / "run" / "index.html").exists()

@@ -173,7 +173,13 @@ def test_profile_latest_period_and_escaping() -> None:
     html = pub.profile_table(p)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&lt;b&gt;thing" in html
-    assert "#92D050" in html and "#C00000" in html  # Fingertips green and red
+    # the one benchmark grammar: colour, symbol and words of better and worse, and a legend
+    from hiworkbook import benchmark as bm
+
+    for k in ("better", "worse"):
+        c = bm.category(k)
+        assert c.colour in html and f"{c.symbol} {c.label}" in html
+    assert "hiw-bm-legend" in html
     head = str(pub.headline(p))
     assert "<script>" not in head and "1 significantly better than England" in head
     assert "1 significantly worse than England" in head
@@ -381,6 +387,95 @@ def test_unknown_area_suggests(trafford: pub.ProfileInputs) -> None:
         )
 
 
+def _realdata_workbook(folder: Path) -> Path:
+    """A workbook.toml naming the shared real Fingertips export, metadata and LA boundaries."""
+    cfg = folder / "workbook.toml"
+    cfg.write_text(
+        '[workbook]\nname = "Fingertips"\n\n[files]\n'
+        f'fingertips = "{REAL / "fingertips_derived/healthdata.csv"}"\n'
+        f'fingertips_metadata = "{REAL / "fingertips_derived/indicators_metadata_HEAD.csv"}"\n'
+        f'la_boundaries = "{REAL / "boundaries_england/Local_Authority_Districts_May_2024_Boundaries_UK_BSC.geojson"}"\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_published_workbook_config_names_its_files(tmp_path) -> None:
+    from hiworkbook.config import load_config
+    from hiworkbook.workspace import Workspace
+
+    v = tmp_path / "ft.csv"
+    v.write_text("x\n", encoding="utf-8")
+    cfg = tmp_path / "workbook.toml"
+    cfg.write_text('[files]\nfingertips = "ft.csv"\n', encoding="utf-8")
+    c = load_config(
+        cfg
+    )  # boundaries and deprivation are not required for published values
+    assert c.file("fingertips").path == v.resolve()
+    with pytest.raises(DataError, match="names no local authority boundaries"):
+        pub.load_workbook_profile(cfg, TRAFFORD)
+    with pytest.raises(DataError, match="published values only"):
+        Workspace.from_config(cfg, cache=False)
+    cfg.write_text('[files]\nla_boundaries = "ft.csv"\n', encoding="utf-8")
+    with pytest.raises(DataError, match="names no Fingertips export"):
+        pub.load_workbook_profile(cfg, TRAFFORD)
+
+
+def test_benchmark_keys_and_spine_position() -> None:
+    p = pub.area_profile(_values(), "E08000001", metadata=_meta())
+    p.loc[p.indicator_id == "1", "confidence"] = 99.8
+    keys = pub.benchmark_keys(p).tolist()
+    assert keys == ["worse", "better 99.8%", "not compared", "not compared"]
+    # spine: three LAs of indicator 2 (low is good): worst 70, best 40, ours 60 → 1/3 of the way
+    v = _values()
+    extra = [
+        _row(
+            indicator_id="2",
+            area_code=c,
+            period="2023",
+            value=x,
+            lower_ci_95=x - 1,
+            upper_ci_95=x + 1,
+        )
+        for c, x in (("E06000001", 40.0), ("E07000001", 70.0))
+    ]
+    v = pd.concat([v, pd.DataFrame(extra)[list(FINGERTIPS_COLUMNS)]], ignore_index=True)
+    inputs = pub.ProfileInputs(
+        values=v,
+        metadata=_meta(),
+        boundaries=None,
+        area_code="E08000001",
+        area_name="X",
+        benchmark_code=ENGLAND,
+        benchmark_name="England",
+        period="latest",
+        map_indicator="2",
+        profile=pub.area_profile(v, "E08000001", metadata=_meta()),
+    )
+    d = pub.spine_table(inputs).set_index("indicator_id")
+    assert (d.loc["2", "worst"], d.loc["2", "best"]) == (70.0, 40.0)
+    assert d.loc["2", "position"] == pytest.approx((60 - 70) / (40 - 70))
+    assert d.loc["2", "comparator_position"] == pytest.approx((50 - 70) / (40 - 70))
+    assert pub.spine_chart(inputs).data.equals(pub.spine_table(inputs))
+
+
+@pytest.mark.realdata
+def test_la_map_in_the_benchmark_grammar(trafford: pub.ProfileInputs) -> None:
+    import json
+
+    from hiworkbook import benchmark as bm
+
+    m = pub.la_map(
+        trafford, "93085"
+    )  # smoking at delivery: Trafford better than England
+    page = m.to_html()
+    props = [json.loads(p) for p in re.findall(r'"properties": (\{[^{}]*\})', page)]
+    mine = [p for p in props if "tip" in p and "E08000009" in p["tip"]]
+    assert len(mine) == 1 and mine[0]["f"] == bm.category("better").colour
+    assert "▲ Better (95%)" in mine[0]["tip"]
+    assert m._stats["bytes"] <= 2_000_000
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_la_profile_notebook(trafford: pub.ProfileInputs, tmp_path: Path) -> None:
@@ -394,12 +489,7 @@ def test_la_profile_notebook(trafford: pub.ProfileInputs, tmp_path: Path) -> Non
         str(ROOT / "notebooks" / "la_profile.ipynb"),
         str(out),
         parameters={
-            "fingertips": str(REAL / "fingertips_derived/healthdata.csv"),
-            "metadata": str(REAL / "fingertips_derived/indicators_metadata_HEAD.csv"),
-            "boundaries": str(
-                REAL
-                / "boundaries_england/Local_Authority_Districts_May_2024_Boundaries_UK_BSC.geojson"
-            ),
+            "config": str(_realdata_workbook(tmp_path)),
             "area_code": TRAFFORD,
             "map_indicator": "93085",
         },

@@ -174,3 +174,31 @@ def test_bad_values_are_refused(grid) -> None:
         spatial.local_moran(np.r_[np.nan, np.ones(99)], w)
     with pytest.raises(ValueError, match="no population"):
         spatial.eb_global([1, 2], [10, 0])
+
+
+def test_smoothing_lets_lisa_see_through_small_numbers(grid) -> None:
+    """A 3x3 block at twice the risk, 15 areas elsewhere with 40 people instead of 3,000: their
+    crude rates (0 or 1 in 40) swamp the z-scores and, after the FDR correction, hide the block;
+    on empirical-Bayes smoothed rates the tiny areas shrink to the place rate and the block
+    shows as hot spots."""
+    w = spatial.weights(grid, "code")
+    rng = np.random.default_rng(3)
+    pop = np.full(100, 3000.0)
+    tiny = rng.choice([i for i in range(100) if i not in BLOCK], 15, replace=False)
+    pop[tiny] = 40
+    risk = np.full(100, 0.01)
+    risk[BLOCK] = 0.02
+    events = rng.poisson(risk * pop)
+    found = {}
+    for name, v in (
+        ("crude", events / pop),
+        ("smoothed", spatial.eb_global(events, pop)),
+    ):
+        lm = spatial.local_moran(v, w, seed=1)
+        hh = set(lm.index[lm["cluster"] == "High-High (hot spot)"])
+        found[name] = (
+            len(hh & set(BLOCK)),
+            set(lm.index[lm["is_significant"]]) - set(BLOCK),
+        )
+    assert found["smoothed"][0] >= 5 and not found["smoothed"][1]
+    assert found["crude"][0] < found["smoothed"][0]

@@ -40,7 +40,9 @@ from hiworkbook.demo import model as M
 from hiworkbook.demo import names as N
 from hiworkbook.demo.geography import _fix_fragments, _make_contiguous, rook_neighbours
 from hiworkbook.demo.writer import (
+    _CAUSE_STREAM,
     _ethnic_frame,
+    _le_block,
     _population_frame,
     _sha256,
     _smooth_noise,
@@ -438,6 +440,7 @@ def build_england(
     n_icb: int | None = None,
     n_small_areas: int | None = None,
     periods: Sequence[str] = ("2022", "2023", "2024"),
+    causes: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Every table of a synthetic England, in memory.
 
@@ -454,6 +457,11 @@ def build_england(
         Default ``round(n_ltla * 33755 / 296)`` (33,755 for 296 LTLAs).
     periods : sequence of str
         Periods of population and counts, oldest first.
+    causes : bool, default False
+        Also deaths by broad cause (:func:`hiworkbook.demo.model.cause_blocks`, five all-age DSR
+        indicators, drawn from their own random stream as in the demo region, so every other
+        table is the same with or without them). Off by default: at England's size they nearly
+        triple the counts (about 31 million rows instead of 11.5 million).
 
     Returns
     -------
@@ -511,6 +519,9 @@ def build_england(
     blocks = M.simulate_counts(
         rng, area, pop, eth / np.maximum(eth.sum(-1, keepdims=True), 1)
     )
+    if causes:
+        cause_rng = np.random.default_rng([seed, _CAUSE_STREAM])
+        blocks += M.cause_blocks(cause_rng, _le_block(blocks), area.d)
     eng_blocks = [
         M.Block(
             b.indicator_id,
@@ -712,6 +723,7 @@ def generate_england_demo(
     seed: int = 1,
     n_ltla: int = ENGLAND_LTLAS,
     periods: Sequence[str] = ("2022", "2023", "2024"),
+    causes: bool = False,
     overwrite: bool = False,
 ) -> Path:
     """Write a synthetic England workbook into ``out_dir`` and return its ``workbook.toml``.
@@ -730,6 +742,8 @@ def generate_england_demo(
     n_ltla : int
         296 for the real size; fewer for a reduced England at the same density (tests).
     periods : sequence of str
+    causes : bool, default False
+        Also deaths by broad cause (see :func:`build_england`).
     overwrite : bool
 
     Returns
@@ -750,6 +764,7 @@ def generate_england_demo(
         "seed": int(seed),
         "n_ltla": int(n_ltla),
         "periods": periods,
+        "causes": bool(causes),
         "model_version": MODEL_VERSION,
     }
     if out_dir.exists():
@@ -771,7 +786,7 @@ def generate_england_demo(
                 )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    tables = build_england(seed, n_ltla=n_ltla, periods=periods)
+    tables = build_england(seed, n_ltla=n_ltla, periods=periods, causes=causes)
     t_build = time.perf_counter() - t0
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:

@@ -544,7 +544,9 @@ code = "{N.ENGLAND_CODE}"
 counts = "england_counts.csv"
 
 [disclosure]
+policy = "suppress"      # or "round", "suppress_and_round" (docs/methods.md)
 min_count = 5
+rounding_base = 5
 """
 
 

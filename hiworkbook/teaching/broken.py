@@ -24,8 +24,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from hiworkbook import paths
-
 __all__ = [
     "PROBLEMS",
     "BrokenProblem",
@@ -44,8 +42,12 @@ MANIFEST = ".hiworkbook-broken.json"
 
 
 def default_broken_dir() -> Path:
-    """Where lesson 7 writes its broken workbook by default (``<data>/teaching/broken``)."""
-    return paths.data_dir() / "teaching" / "broken"
+    """Where lesson 7 writes its broken workbook by default: ``broken_workbook/`` in the learner's
+    copy of the course (``notebooks/local/teaching/``, git-ignored), so JupyterLab's file browser
+    shows it beside the notebook."""
+    from hiworkbook.teaching.course import learner_dir
+
+    return learner_dir() / "broken_workbook"
 
 
 @functools.lru_cache(maxsize=2)
@@ -283,7 +285,7 @@ def broken_workbook(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("Wrote a broken workbook to %s", folder)
+    log.debug("Wrote a broken workbook to %s", folder)
     return folder / "workbook.toml"
 
 

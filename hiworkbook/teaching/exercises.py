@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from hiworkbook.teaching import lessons
@@ -639,9 +640,10 @@ def _judge(ex: Exercise, answer: Any, results: Any) -> tuple[bool, str]:
             )
         return False, ex.hint
     if ex.kind == "bool":
-        if not isinstance(answer, bool):
+        if not isinstance(answer, bool | np.bool_):
             return False, "Answer True or False (no quotes). " + ex.hint
-        return (answer == exp), ("Well done." if answer == exp else ex.hint)
+        ok = bool(answer) == bool(exp)
+        return ok, ("Well done." if ok else ex.hint)
     if ex.kind == "choice":
         norm = str(answer).strip().strip("'\"").lower().replace("’", "'")
         ok = norm == str(exp).lower() or (

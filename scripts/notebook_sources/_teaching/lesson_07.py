@@ -10,7 +10,7 @@ CELLS = [
         "import pandas as pd\nfrom IPython.display import display\n\nimport hiworkbook as hw"
     ),
     code(
-        'folder: str = ""  # where to write the broken workbook; empty for data/teaching/broken',
+        'folder: str = ""  # where to write the broken workbook; empty for notebooks/local/teaching/broken_workbook',
         tags=("parameters",),
     ),
     md(
