@@ -48,6 +48,7 @@ notebooks: $(STAMP) ## regenerate notebooks/*.ipynb (no outputs) from scripts/ma
 bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 lab: $(STAMP) ## install JupyterLab (authoring extra) and open it on notebooks/
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"

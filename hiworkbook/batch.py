@@ -130,6 +130,7 @@ def run_reports(
     executor: str = "local",
     scheduler: str | None = None,
     after_report: Sequence[AfterReport] = (),
+    warm: bool = True,
 ) -> RunSummary:
     """Make one report per place.
 
@@ -166,6 +167,9 @@ def run_reports(
         ``workers`` processes).
     after_report : sequence of callables
         Hooks ``hook(nb, outcome, html_path)`` run in the worker after each report is written.
+    warm : bool, default True
+        Run places on warm kernels (the ``hiworkbook`` Papermill engine); False starts a fresh
+        kernel for every place (Papermill's default engine; slower, for comparison or doubt).
 
     Returns
     -------
@@ -228,6 +232,7 @@ def run_reports(
                 key=place_key(nb_sha, params, inputs),
                 timeout=timeout,
                 after_report=tuple(after_report),
+                warm=warm,
             )
         )
 
@@ -252,7 +257,8 @@ def run_reports(
     summary.pending = [t.place_code for t in todo]
     record = _Record(
         summary, config, nb_path, nb_sha, parameters or {}, inputs, carried,
-        {"workers": workers, "executor": executor, "scheduler": scheduler, "timeout": timeout},
+        {"workers": workers, "executor": executor, "scheduler": scheduler,
+         "timeout": timeout, "warm_kernels": warm},
     )  # fmt: skip
     if summary.skipped:
         log.info(
@@ -383,6 +389,7 @@ class _Task:
     key: str | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     after_report: tuple = ()
+    warm: bool = True
 
 
 def _crashed(task: _Task, exc: BaseException) -> PlaceOutcome:
@@ -408,17 +415,25 @@ def _run_one(task: _Task) -> PlaceOutcome:
     stem = Path(task.notebook).stem
     rel = Path(task.place_code) / f"{stem}.html"
     out = Path(task.run_dir) / rel
+    if task.warm:
+        engine = {"engine_name": "hiworkbook", "notebook_timeout": task.timeout}
+    else:  # a fresh kernel for this place: Papermill's own engine, a per-cell time limit
+        from hiworkbook.engine import ipc_kernel_manager_class
+
+        engine = {
+            "kernel_manager_class": ipc_kernel_manager_class(),
+            "execution_timeout": task.timeout,
+        }
     try:
         nb = pm.execute_notebook(
             task.notebook,
             None,
             parameters=task.parameters,
-            engine_name="hiworkbook",
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
             cwd=task.run_dir,
-            notebook_timeout=task.timeout,
+            **engine,
         )
         html = notebook_to_html(
             nb,

@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
             help="stop a place that runs longer and record it as failed (default 300)",
         )
         sp.add_argument(
+            "--fresh-kernels",
+            action="store_true",
+            help="start a fresh kernel for every place instead of reusing warm ones (slower)",
+        )
+        sp.add_argument(
             "--executor",
             choices=["local", "dask"],
             default="local",
@@ -183,6 +188,7 @@ def _run(config: Path | None, args: argparse.Namespace) -> int:
             timeout=args.timeout or None,
             executor=args.executor,
             scheduler=args.scheduler,
+            warm=not args.fresh_kernels,
         )
     except RunInterrupted as stop:
         s = stop.summary
