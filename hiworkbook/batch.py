@@ -187,6 +187,7 @@ def run_reports(
     from hiworkbook.workspace import Workspace
 
     started = time.perf_counter()
+    began = time.time()
     if not config:
         from hiworkbook.demo import generate_demo
 
@@ -295,6 +296,8 @@ def run_reports(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         summary.seconds = time.perf_counter() - started
+        if summary.pending:
+            carried += _settle_pending(summary.pending, earlier, run_dir, began)
         summary.outcomes += carried
         summary.outcomes.sort(key=lambda o: (o.level, o.place_code))
         _write_index(summary, ws)
@@ -306,6 +309,25 @@ def run_reports(
     if summary.state == "interrupted":
         raise RunInterrupted(summary)
     return summary
+
+
+def _settle_pending(
+    pending: list[str], earlier: dict[str, PlaceOutcome], run_dir: Path, began: float
+) -> list[PlaceOutcome]:
+    """After an interrupt, make the record match the disk for places not finished: a report a
+    worker wrote in this run but never reported back is removed (the place stays pending); a
+    report from an earlier run is listed as it was (resume redoes it if it is out of date)."""
+    kept = []
+    for code in pending:
+        folder = run_dir / code
+        if folder.is_dir():
+            for f in folder.iterdir():
+                if f.is_file() and f.stat().st_mtime >= began:
+                    f.unlink(missing_ok=True)
+        e = earlier.get(code)
+        if e is not None and e.status == "ok" and _on_disk(e, run_dir):
+            kept.append(e)
+    return kept
 
 
 def place_key(

@@ -381,6 +381,10 @@ def kill_kernels() -> None:
 
 
 atexit.register(shutdown_kernels)
+if hasattr(
+    os, "register_at_fork"
+):  # a forked child must never stop its parent's kernels
+    os.register_at_fork(after_in_child=_KERNELS.clear)
 
 
 # ---------------------------------------------------------------------- the engine

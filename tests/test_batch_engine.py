@@ -246,12 +246,14 @@ def _wait_for_reports(out: Path, n: int, proc: subprocess.Popen, seconds: float 
     pytest.fail("no reports in time")
 
 
-def _check_consistent(out: Path) -> dict:
-    """run.json lists exactly the reports on disk, and nothing half-written is left."""
+def _check_consistent(out: Path, exact: bool = True) -> dict:
+    """run.json lists exactly the reports on disk (``exact=False``: every report it lists is on
+    disk — a SIGKILL can land between a report's rename and its record), and every report on disk
+    is whole."""
     record = json.loads((out / "run.json").read_text())
     listed = {p["report"] for p in record["places"] if p["status"] == "ok"}
     on_disk = {p.relative_to(out).as_posix() for p in out.glob("*/*.html")}
-    assert listed == on_disk
+    assert listed == on_disk if exact else listed <= on_disk
     for p in out.glob("*/*.html"):
         assert p.read_text().rstrip().endswith("</html>")
     return record
@@ -278,7 +280,10 @@ def test_interrupt_stops_within_seconds_with_one_line_and_no_orphans(
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - t0 < 10
     assert proc.returncode == 130
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    # the log said what the run would do; after the signal, one line and nothing else
+    lines = [
+        ln for ln in err.splitlines() if ln.strip() and "places to report" not in ln
+    ]
     assert len(lines) == 1 and lines[0].startswith("Interrupted:"), err
     assert "Traceback" not in err
     assert wait_gone(family, 5) == set()
@@ -300,7 +305,7 @@ def test_sigkill_of_the_parent_leaves_no_orphans_and_resume_finishes(
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert wait_gone(family, 10) == set(), "workers or kernels outlived their parent"
-    record = _check_consistent(out)
+    record = _check_consistent(out, exact=False)
     assert record["state"] == "running"
     done = {p["place_code"] for p in record["places"] if p["status"] == "ok"}
     assert 2 <= len(done) < 6
