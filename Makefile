@@ -50,6 +50,7 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
 	$(BIN)/python benchmarks/bench_trends.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 # JupyterLab lives in its own venv: in the batch runtime it would make every nbformat import ~1 s
 # slower (docs/architecture.md). Both venvs install hiworkbook from this folder (editable).
