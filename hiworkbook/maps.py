@@ -991,7 +991,12 @@ def benchmark_map(
     from hiworkbook import benchmark as bm
 
     if hasattr(results, "pick"):
-        indicator_id = results.pick(indicator_id, "map") or indicator_id
+        picked = results.pick(indicator_id, "map")
+        if picked is None or results.for_indicator(picked, "small_area").empty:
+            from hiworkbook.coverage import missing_section
+
+            return missing_section(results, "map", indicator_id)
+        indicator_id = picked
     ind = results.indicators[indicator_id]
     place = results.place
     area_col = place.workspace.area_col

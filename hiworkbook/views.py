@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from hiworkbook import benchmark as bm
 from hiworkbook.charts import Chart
-from hiworkbook.narrative import fmt_value, short_group
+from hiworkbook.narrative import HTMLFragment, fmt_value, short_group
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 from hiworkbook.validate import ProblemLog, did_you_mean
 
@@ -291,6 +291,9 @@ def spine_chart(
     -------
     Chart
     """
+    if not (results.table["breakdown"] == "area").any():
+        # the indicator table above already says which files would fill this section
+        return HTMLFragment("")
     d = spine_table(
         results, comparator=comparator, peers=peers, level=level, indicators=indicators
     )
@@ -511,6 +514,14 @@ def compare_areas_chart(
     -------
     Chart
     """
+    if breakdown == "small_area":
+        picked = results.pick(indicator_id, "map")
+        if picked is None or results.for_indicator(picked, "small_area").empty:
+            # the map above already says which files would fill this section
+            return HTMLFragment("")
+        indicator_id = picked
+    elif indicator_id not in results.indicators:
+        return HTMLFragment("")
     ind = results.indicators[indicator_id]
     t = results.table
     if breakdown == "comparator":
@@ -744,6 +755,21 @@ def inequality_chart(
     -------
     Chart
     """
+    if (
+        frame is None
+        and indicator_id not in results.indicators
+        or (frame is None and results.for_indicator(indicator_id, breakdown).empty)
+    ):
+        picked = (
+            results.pick(indicator_id, "gradient")
+            if breakdown == "imd_quintile"
+            else None
+        )
+        if picked is None:
+            from hiworkbook.coverage import missing_section
+
+            return missing_section(results, "gradient", indicator_id)
+        indicator_id = picked
     ind = results.indicators[indicator_id]
     own = None  # a Breakdown (hiworkbook.breakdowns) carries its own place row and comparisons
     if frame is not None and hasattr(frame, "table") and hasattr(frame, "breakdown"):
@@ -1141,11 +1167,11 @@ def population_pyramid(
 
 def scatter_chart(
     results: PlaceResults,
-    x_indicator: str,
-    y_indicator: str,
+    x_indicator: str = "",
+    y_indicator: str = "",
     *,
     sex: str | None = None,
-) -> Chart:
+) -> Chart | HTMLFragment:
     """Two indicators across the place's small areas, with Pearson's correlation coefficient.
 
     Each point is a small area with both values (suppressed values left out), coloured by its
@@ -1162,6 +1188,21 @@ def scatter_chart(
     -------
     Chart
     """
+    # indicators without values by neighbourhood are replaced by ones that have them
+    has = [
+        k
+        for k in results.indicators
+        if not results.for_indicator(k, "small_area")["value"].dropna().empty
+    ]
+    pair = [i for i in (x_indicator, y_indicator) if i in has]
+    pair += [k for k in has if k not in pair]
+    if len(pair) < 2:
+        return HTMLFragment(
+            '<p class="hiw-missing">Two indicators with values by neighbourhood are needed to '
+            "compare them across neighbourhoods; counts by LSOA for at least two indicators "
+            "(under <code>[files] counts</code> in workbook.toml) would fill this section.</p>"
+        )
+    x_indicator, y_indicator = pair[0], pair[1]
     from scipy import stats as sps
 
     t = results.table
