@@ -111,8 +111,6 @@ GAP_COLUMNS = [
     "polarity",
     "note",
 ]
-_COLOURS = {"worse": "#D55E00", "better": "#009E73", "higher": "#1E3B7A"}
-_BAR = "#0072B2"
 
 
 @dataclass
@@ -273,7 +271,7 @@ class Breakdown:
 
     def html_table(self) -> HTMLFragment:
         """The categories with count, value, CI and comparison with the place (escaped HTML)."""
-        from hiworkbook.tables import COMPARISON_COLOURS
+        from hiworkbook import benchmark as bm
 
         ind, place = self.indicator, self.place
         sex = self._sex_words
@@ -296,9 +294,11 @@ class Breakdown:
             lines.append(("comparator", comp))
         for kind, r in lines:
             c = str(r["comparison"]) if pd.notna(r["comparison"]) else "not compared"
-            bg, fg = COMPARISON_COLOURS.get(c, COMPARISON_COLOURS["not compared"])
+            if bool(r["is_suppressed"]):
+                c = "suppressed"
+            style, word = bm.cell_style(c), bm.cell_text(c)
             if kind == "place":
-                c, bg, fg = "the place's value", "#FFFFFF", "#333333"
+                style, word = "background:#FFFFFF;color:#333333", "The place's value"
             if bool(r["is_suppressed"]):
                 value, ci, count = "suppressed", "", "—"
             else:
@@ -315,7 +315,7 @@ class Breakdown:
                 f"<td class='num'>{html.escape(count)}</td>"
                 f"<td class='num'>{html.escape(value)}</td>"
                 f"<td class='num'>{html.escape(ci)}</td>"
-                f"<td style='background:{bg};color:{fg}'>{html.escape(c.capitalize())}</td>"
+                f"<td style='{style}'>{word}</td>"
                 "</tr>"
             )
         note = f"<p class='hiw-note'>{html.escape(self.note)}</p>" if self.note else ""
@@ -344,11 +344,21 @@ class Breakdown:
         vals = rows["value"].to_numpy(dtype=float)
         lo = rows["lower_ci"].to_numpy(dtype=float)
         hi = rows["upper_ci"].to_numpy(dtype=float)
-        colours = [_COLOURS.get(str(c), _BAR) for c in rows["comparison"]]
+        from hiworkbook import benchmark as bm
+
+        # the one benchmark palette (hiworkbook.benchmark): the same colours as every other view
+        colours = [bm.category(str(c)).colour for c in rows["comparison"]]
         fig = Figure(figsize=(7.2, 3.8))
         ax = fig.add_subplot()
         x = np.arange(len(rows))
-        ax.bar(x, np.nan_to_num(vals), color=colours, width=0.6)
+        ax.bar(
+            x,
+            np.nan_to_num(vals),
+            color=colours,
+            edgecolor="#333333",
+            lw=0.6,
+            width=0.6,
+        )
         ax.errorbar(
             x,
             np.nan_to_num(vals),
@@ -383,7 +393,19 @@ class Breakdown:
         ax.set_xticks(x, labels, fontsize=7 if len(rows) > 6 else 8)
         ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
         ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(fontsize=7, frameon=False, loc="best")
+        # symbols beside the colours, so the comparison never rests on colour alone
+        for xi, v, hi_, c in zip(x, vals, hi, rows["comparison"], strict=True):
+            if not np.isnan(v):
+                top = hi_ if not np.isnan(hi_) else v
+                ax.text(xi, top, bm.category(str(c)).symbol, ha="center", va="bottom")
+        present = [k for k in bm.CATEGORIES if k in set(rows["comparison"].astype(str))]
+        handles, _ = ax.get_legend_handles_labels()
+        ax.legend(
+            handles=handles + bm.legend_handles(present),
+            fontsize=7,
+            frameon=False,
+            loc="best",
+        )
         sex = self._sex_words
         ax.set_title(
             f"{ind.name}{sex}, {place.name}, {self.period}\nby {self.label}",
