@@ -162,7 +162,7 @@ class Core20Plus5:
 
     def table(self) -> HTMLFragment:
         """Core20 (and PLUS groups) against the rest for every clinical area (escaped HTML)."""
-        from hiworkbook.tables import COMPARISON_COLOURS
+        from hiworkbook import benchmark as bm
 
         body = []
         for _, r in self.gaps.iterrows():
@@ -181,7 +181,6 @@ class Core20Plus5:
                 else html.escape(str(r["note"]) or "not calculated")
             )
             c = str(r["comparison"])
-            bg, fg = COMPARISON_COLOURS.get(c, COMPARISON_COLOURS["not compared"])
             body.append(
                 f"<tr><th scope='row'>{area}<br><span class='hiw-tag'>"
                 f"{html.escape(str(r['indicator_name']))}</span></th>"
@@ -189,7 +188,7 @@ class Core20Plus5:
                 f"<td class='num'>{html.escape(fmt_value(r['group_value'], unit))}</td>"
                 f"<td class='num'>{html.escape(fmt_value(r['rest_value'], unit))}</td>"
                 f"<td class='num'>{gap if pd.isna(r['gap']) else html.escape(gap)}</td>"
-                f"<td style='background:{bg};color:{fg}'>{html.escape(c.capitalize())}</td>"
+                f"<td style='{bm.cell_style(c)}'>{bm.cell_text(c)}</td>"
                 "</tr>"
             )
         syn = " Synthetic demonstration data." if self.synthetic else ""
