@@ -147,10 +147,12 @@ def main() -> None:
             ("fresh", "report, fresh kernel each"),
             ("warm", "report, warm kernels"),
         ):
-            print(
-                f"  {k:5}: {what:40} {per[k]:6.2f} s   ×{per[k] / per['floor']:.2f} floor"
-            )
-        print(f"  warm vs fresh: ×{per['fresh'] / per['warm']:.2f} faster")
+            if k in per:
+                print(
+                    f"  {k:5}: {what:40} {per[k]:6.2f} s   ×{per[k] / per['floor']:.2f} floor"
+                )
+        if "fresh" in per:
+            print(f"  warm vs fresh: ×{per['fresh'] / per['warm']:.2f} faster")
 
 
 if __name__ == "__main__":
