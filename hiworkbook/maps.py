@@ -152,6 +152,7 @@ class OfflineMap:
         from hiworkbook.assets import inline_assets
 
         page = _stable_ids(self.map.get_root().render())
+        page = _accessible_page(page, self.title, self.description)
         return inline_assets(page, allow_tiles=self.allow_tiles)
 
     def save(self, path: str | Path) -> Path:
@@ -1274,6 +1275,28 @@ def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
 
 
 _FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _accessible_page(page: str, title: str, description: str = "") -> str:
+    """Make folium's page pass axe-core (WCAG 2.x AA + best practice): zooming allowed (folium
+    sets ``user-scalable=no``), the whole page in one ``<main>`` landmark named by the map's
+    title, and a level-one heading and text alternative (what the map shows) for screen readers.
+    Leaflet's map container is keyboard-focusable (``tabindex=0``; arrow keys pan, +/− zoom)."""
+    page = re.sub(
+        r'<meta name="viewport"[^>]*>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        page,
+        count=1,
+    )
+    t = html.escape(title)
+    sr = "position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden"  # visually hidden
+    intro = (
+        f'<main aria-label="{html.escape(title, quote=True)}">'
+        f'<h1 style="{sr}">{t}</h1>'
+        + (f'<p style="{sr}">{html.escape(description)}</p>' if description else "")
+    )
+    page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + intro, page, count=1)
+    return page.replace("</body>", "</main></body>", 1)
 
 
 def _stable_ids(page: str) -> str:
