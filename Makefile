@@ -25,7 +25,7 @@ browser: ## install Debian's chromium and poppler-utils, and axe-core from npm, 
 	@bash scripts/install-chromium.sh
 	@bash scripts/install-axe.sh
 
-test: $(STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
+test: $(STAMP) $(LAB_STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -51,24 +51,30 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
 	$(BIN)/python benchmarks/bench_trends.py
+	$(BIN)/python benchmarks/bench_batch.py
 
-LAB_STAMP := $(VENV)/.lab-stamp
-
-$(LAB_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	@touch $(LAB_STAMP)
-
-lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (the lab extra) and open it on notebooks/, offline
-	$(BIN)/jupyter lab --notebook-dir=notebooks \
-	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+# JupyterLab lives in its own venv: in the batch runtime it would make every nbformat import ~1 s
+# slower (docs/architecture.md). Both venvs install hiworkbook from this folder (editable).
+LAB_VENV  := .venv-lab
+LAB_BIN   := $(LAB_VENV)/bin
+LAB_STAMP := $(LAB_VENV)/.installed-stamp
+LAB_FLAGS := --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  --LabApp.news_url=None --LabApp.extension_manager=readonly \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-teach: $(STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
-	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	$(BIN)/hiworkbook generate-demo > /dev/null
-	$(BIN)/hiworkbook teach reset --keep-existing
-	$(BIN)/jupyter lab notebooks/local/teaching
+$(LAB_STAMP): pyproject.toml
+	@test -x $(LAB_BIN)/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_BIN)/python -m pip install --quiet --upgrade pip
+	$(LAB_BIN)/python -m pip install --quiet -e ".[test,lab]"
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## install JupyterLab + ipywidgets (.venv-lab) and open it on notebooks/, offline
+	$(LAB_BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
+
+teach: $(LAB_STAMP) ## open the teaching course (learner copy in notebooks/local/teaching) in JupyterLab, offline
+	$(LAB_BIN)/hiworkbook generate-demo > /dev/null
+	$(LAB_BIN)/hiworkbook teach reset --keep-existing
+	$(LAB_BIN)/jupyter lab --notebook-dir=notebooks/local/teaching $(LAB_FLAGS)
 
 teach-reset: $(STAMP) ## restore a learner's course notebooks: make teach-reset [DIR=folder]
 	$(BIN)/hiworkbook teach reset $(DIR)

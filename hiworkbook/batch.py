@@ -131,6 +131,7 @@ def run_reports(
     scheduler: str | None = None,
     after_report: Sequence[AfterReport] = (),
     formats: Sequence[str] = ("html",),
+    warm: bool = True,
 ) -> RunSummary:
     """Make one report per place.
 
@@ -171,6 +172,9 @@ def run_reports(
         Add ``"pdf"`` to also print each new report to an A4 PDF beside it with headless
         Chromium (:mod:`hiworkbook.pdf`); without a browser the HTML is still written and the
         log says how to get one.
+    warm : bool, default True
+        Run places on warm kernels (the ``hiworkbook`` Papermill engine); False starts a fresh
+        kernel for every place (Papermill's default engine; slower, for comparison or doubt).
 
     Returns
     -------
@@ -188,6 +192,7 @@ def run_reports(
     from hiworkbook.workspace import Workspace
 
     started = time.perf_counter()
+    began = time.time()
     if not config:
         from hiworkbook.demo import generate_demo
 
@@ -241,6 +246,7 @@ def run_reports(
                 key=place_key(nb_sha, params, inputs),
                 timeout=timeout,
                 after_report=tuple(after_report),
+                warm=warm,
             )
         )
 
@@ -265,7 +271,8 @@ def run_reports(
     summary.pending = [t.place_code for t in todo]
     record = _Record(
         summary, config, nb_path, nb_sha, parameters or {}, inputs, carried,
-        {"workers": workers, "executor": executor, "scheduler": scheduler, "timeout": timeout},
+        {"workers": workers, "executor": executor, "scheduler": scheduler,
+         "timeout": timeout, "warm_kernels": warm},
     )  # fmt: skip
     if summary.skipped:
         log.info(
@@ -307,6 +314,8 @@ def run_reports(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         summary.seconds = time.perf_counter() - started
+        if summary.pending:
+            carried += _settle_pending(summary.pending, earlier, run_dir, began)
         summary.outcomes += carried
         summary.outcomes.sort(key=lambda o: (o.level, o.place_code))
         _write_index(summary, ws)
@@ -347,6 +356,25 @@ def _check_indicator_parameters(parameters: dict[str, Any], ws) -> None:
                     fix=f"Defined indicators: {format_values(list(ws.indicators), 12)}.",
                 )
     log.raise_if_errors("the run's parameters")
+
+
+def _settle_pending(
+    pending: list[str], earlier: dict[str, PlaceOutcome], run_dir: Path, began: float
+) -> list[PlaceOutcome]:
+    """After an interrupt, make the record match the disk for places not finished: a report a
+    worker wrote in this run but never reported back is removed (the place stays pending); a
+    report from an earlier run is listed as it was (resume redoes it if it is out of date)."""
+    kept = []
+    for code in pending:
+        folder = run_dir / code
+        if folder.is_dir():
+            for f in folder.iterdir():
+                if f.is_file() and f.stat().st_mtime >= began:
+                    f.unlink(missing_ok=True)
+        e = earlier.get(code)
+        if e is not None and e.status == "ok" and _on_disk(e, run_dir):
+            kept.append(e)
+    return kept
 
 
 def place_key(
@@ -430,6 +458,7 @@ class _Task:
     key: str | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     after_report: tuple = ()
+    warm: bool = True
 
 
 def _crashed(task: _Task, exc: BaseException) -> PlaceOutcome:
@@ -455,17 +484,25 @@ def _run_one(task: _Task) -> PlaceOutcome:
     stem = Path(task.notebook).stem
     rel = Path(task.place_code) / f"{stem}.html"
     out = Path(task.run_dir) / rel
+    if task.warm:
+        engine = {"engine_name": "hiworkbook", "notebook_timeout": task.timeout}
+    else:  # a fresh kernel for this place: Papermill's own engine, a per-cell time limit
+        from hiworkbook.engine import ipc_kernel_manager_class
+
+        engine = {
+            "kernel_manager_class": ipc_kernel_manager_class(),
+            "execution_timeout": task.timeout,
+        }
     try:
         nb = pm.execute_notebook(
             task.notebook,
             None,
             parameters=task.parameters,
-            engine_name="hiworkbook",
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
             cwd=task.run_dir,
-            notebook_timeout=task.timeout,
+            **engine,
         )
         html = notebook_to_html(
             nb,

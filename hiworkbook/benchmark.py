@@ -292,7 +292,10 @@ def classify(
             dtype=object,
         )
     if ref is not None and "area_code" in rows:  # the comparator itself is not compared
-        out[(rows["area_code"] == ref.code).to_numpy()] = "not compared"
+        whole = rows.get("breakdown", pd.Series("area", index=rows.index)).isin(
+            ["area", "comparator"]
+        )
+        out[(whole & (rows["area_code"] == ref.code)).to_numpy()] = "not compared"
     supp = rows.get("is_suppressed", pd.Series(False, index=rows.index))
     out[supp.fillna(False).astype(bool).to_numpy()] = "suppressed"
     return out

@@ -191,6 +191,17 @@ class Breakdown:
         return r.iloc[0] if len(r) else None
 
     @property
+    def _sex_words(self) -> str:
+        """ " (females)" when the views show one sex of an indicator reported for both."""
+        if (
+            not self.supported
+            or self.sex == "persons"
+            or len(self.indicator.sexes) == 1
+        ):
+            return ""
+        return f" ({self.sex}s)"
+
+    @property
     def _synthetic(self) -> str:
         ws = self.place.workspace
         return (
@@ -203,7 +214,8 @@ class Breakdown:
         (higher or lower) than the place overall, at the breakdown's confidence level; the rest
         are "similar". Never says more than the intervals support."""
         ind, place = self.indicator, self.place
-        head = f"{ind.name}, {place.name}, {self.period}, by {self.label}"
+        sex = self._sex_words
+        head = f"{ind.name}{sex}, {place.name}, {self.period}, by {self.label}"
         if not self.supported:
             return HTMLFragment(
                 f'<p class="hiw-breakdown-sentence">{html.escape(head)}: '
@@ -237,7 +249,15 @@ class Breakdown:
                 f"{level} confidence interval includes the place's value."
             )
         elif len(similar):
-            parts.append(f"{len(similar)} of {len(shown)} groups are similar.")
+            verb = "is" if len(similar) == 1 else "are"
+            parts.append(f"{len(similar)} of {len(shown)} groups {verb} similar.")
+        blank = rows[~rows["is_suppressed"].astype(bool) & rows["value"].isna()]
+        if len(blank):
+            why = next((str(n) for n in blank["value_note"] if pd.notna(n) and n), "")
+            parts.append(
+                f"{len(blank)} group{'s' if len(blank) > 1 else ''} could not be calculated"
+                + (f" ({why.rstrip('.')})." if why else ".")
+            )
         n_supp = int(rows["is_suppressed"].astype(bool).sum())
         if n_supp:
             parts.append(
@@ -256,8 +276,9 @@ class Breakdown:
         from hiworkbook.tables import COMPARISON_COLOURS
 
         ind, place = self.indicator, self.place
+        sex = self._sex_words
         caption = (
-            f"{ind.name}, {place.name}, {self.period}, by {self.label} "
+            f"{ind.name}{sex}, {place.name}, {self.period}, by {self.label} "
             f"({self.confidence:.0%} confidence intervals; each group compared with "
             f"{place.name} overall).{self._synthetic}"
         )
@@ -363,7 +384,7 @@ class Breakdown:
         ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(fontsize=7, frameon=False, loc="best")
-        sex = "" if self.sex == "persons" else f" ({self.sex}s)"
+        sex = self._sex_words
         ax.set_title(
             f"{ind.name}{sex}, {place.name}, {self.period}\nby {self.label}",
             fontsize=9,

@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
             help="stop a place that runs longer and record it as failed (default 300)",
         )
         sp.add_argument(
+            "--fresh-kernels",
+            action="store_true",
+            help="start a fresh kernel for every place instead of reusing warm ones (slower)",
+        )
+        sp.add_argument(
             "--executor",
             choices=["local", "dask"],
             default="local",
@@ -263,6 +268,7 @@ def _run(config: Path | None, args: argparse.Namespace) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             formats=formats,
+            warm=not args.fresh_kernels,
         )
     except RunInterrupted as stop:
         s = stop.summary

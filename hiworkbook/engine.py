@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import logging
 import os
 import signal
@@ -61,6 +62,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: nbclient's own messages ("Timeout waiting for execute reply", "Kernel died …"): the engine
+#: raises them as one-line errors instead, so they are shown only when this logger is set lower.
+_client_log = logging.getLogger(f"{__name__}.nbclient")
+_client_log.setLevel(logging.CRITICAL)
 
 #: Name the kernel-side helpers (:mod:`hiworkbook.kernel_state`) are registered under in the kernel.
 _KERNEL_MODULE = "_hiworkbook_warm"
@@ -74,6 +79,7 @@ class NotebookTimeoutError(CellTimeoutError):
     """A notebook ran longer than its time limit (its kernel was replaced by a fresh one)."""
 
 
+@functools.cache
 def ipc_kernel_manager_class() -> type:
     """The kernel manager class warm kernels use (built on first use: jupyter_client is imported
     only then)."""
@@ -375,6 +381,10 @@ def kill_kernels() -> None:
 
 
 atexit.register(shutdown_kernels)
+if hasattr(
+    os, "register_at_fork"
+):  # a forked child must never stop its parent's kernels
+    os.register_at_fork(after_in_child=_KERNELS.clear)
 
 
 # ---------------------------------------------------------------------- the engine
@@ -428,7 +438,7 @@ class HiworkbookEngine(NBClientEngine):
                 kernel_name=kernel_name,
                 timeout_func=timeout_func,
                 startup_timeout=start_timeout,
-                log=logger,
+                log=logger if log_output else _client_log,
                 log_output=log_output,
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,

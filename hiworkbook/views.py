@@ -728,8 +728,10 @@ def inequality_chart(
     indicator_id : str
     breakdown : {"imd_quintile", "imd_decile", "ethnic_group", "sex", "age_band"}
         Rows of the result table with this breakdown, or of ``frame``.
-    frame : pandas.DataFrame, optional
-        Rows in the result-table layout (``category``, ``value``, ``lower_ci``, ``upper_ci``,
+    frame : pandas.DataFrame or hiworkbook.breakdowns.Breakdown, optional
+        A :func:`hiworkbook.breakdowns.indicator_by` result (its categories, in its order,
+        compared with its own place row, so an age band's crude rate is compared with the
+        place's crude rate over the same ages), or rows in the result-table layout (``category``, ``value``, ``lower_ci``, ``upper_ci``,
         optional ``lower_ci_998``/``upper_ci_998``, ``is_suppressed``, ``sex``,
         ``denominator``) for breakdowns the result table does not carry (e.g. from
         ``hiworkbook.breakdowns``).
@@ -743,6 +745,16 @@ def inequality_chart(
     Chart
     """
     ind = results.indicators[indicator_id]
+    own = None  # a Breakdown (hiworkbook.breakdowns) carries its own place row and comparisons
+    if frame is not None and hasattr(frame, "table") and hasattr(frame, "breakdown"):
+        own, breakdown = frame, frame.breakdown
+        bt = frame.table
+        frame = bt[bt["breakdown"] == breakdown]
+        if own.categories:
+            order = {c: i for i, c in enumerate(own.categories)}
+            frame = frame.sort_values(
+                "category", key=lambda c: c.map(order), kind="stable"
+            )
     rows = (
         frame.copy()
         if frame is not None
@@ -783,6 +795,19 @@ def inequality_chart(
         rows["sex"] = sex
     rows = rows.reset_index(drop=True)
     ref = bm.reference(results, comparator, breakdown="imd_quintile")
+    if (
+        own is not None and not comparator
+    ):  # compare like with like: the Breakdown's place row
+        bt = own.table
+        area = bt[bt["breakdown"] == "area"]
+        ref = bm.Reference(
+            results.place.code,
+            results.place.name,
+            "place",
+            area[["indicator_id", "sex", "value"]].rename(
+                columns={"value": "ref_value"}
+            ),
+        )
     if breakdown == "sex":  # each sex against the comparator's all-persons value
         have = set(ref.values.loc[ref.values["indicator_id"] == indicator_id, "sex"])
         cmp_rows = rows.assign(sex="persons" if "persons" in have else rows["sex"])

@@ -19,11 +19,25 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def lab_available() -> bool:
-    """True when JupyterLab and ipywidgets are installed (``make lab`` installs them)."""
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lab_jupyter() -> Path | None:
+    """The ``jupyter`` command of a venv with JupyterLab: ``.venv-lab`` (``make lab``, ``make test``
+    install it), else the running interpreter's when it has JupyterLab; None when neither."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) for m in ("jupyterlab", "ipywidgets"))
+    lab_venv = ROOT / ".venv-lab" / "bin" / "jupyter"
+    if lab_venv.is_file():
+        return lab_venv
+    if all(importlib.util.find_spec(m) for m in ("jupyterlab", "ipywidgets")):
+        return Path(sys.executable).parent / "jupyter"
+    return None
+
+
+def lab_available() -> bool:
+    """True when a JupyterLab with ipywidgets is installed (``make lab`` installs it)."""
+    return lab_jupyter() is not None
 
 
 def _free_port() -> int:
@@ -61,7 +75,7 @@ def running_lab(
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **{k: str(v) for k, v in dirs.items()}, **(env or {})}
-    jupyter = Path(sys.executable).parent / "jupyter"
+    jupyter = lab_jupyter()
     cmd = [
         str(jupyter),
         "lab",

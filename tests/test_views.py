@@ -269,6 +269,19 @@ def test_spine_marker_is_value_scaled_between_worst_and_best(res):
 def test_compare_areas_sorted_and_suppressed_not_drawn(res):
     c = views.compare_areas_chart(res, "mortality_u75")
     d = c.data
+    cmp = views.compare_areas_chart(
+        res, "hypertension_detection", breakdown="comparator"
+    ).data
+    # the place against the primary comparator; the comparator itself is not compared
+    assert (
+        cmp.loc[cmp["area_name"] == res.primary_comparator, "benchmark"].iloc[0]
+        == "not compared"
+    )
+    mine = res.for_indicator("hypertension_detection").iloc[0]
+    assert (
+        cmp.loc[cmp["area_code"] == res.place.code, "benchmark"].iloc[0]
+        == mine["comparison"]
+    )
     drawn = d[~d["is_suppressed"] & d["value"].notna()]
     assert drawn["value"].is_monotonic_decreasing
     # suppressed areas come after every drawn one and carry no value
@@ -365,6 +378,19 @@ def test_ethnicity_chart_uses_the_palette(res):
     ]
     assert colours == want
     assert "#D55E00" not in str(c.caption)
+    # each group is compared with the place's value (worked with stats.compare)
+    e = res.for_indicator("hypertension_detection", "ethnic_group").sort_values(
+        "category"
+    )
+    own = res.for_indicator("hypertension_detection")["value"].iloc[0]
+    expect = [
+        "suppressed" if s else stats.compare(v, lo, hi, own, "high_is_good")
+        for v, lo, hi, s in zip(
+            e["value"], e["lower_ci"], e["upper_ci"], e["is_suppressed"], strict=True
+        )
+    ]
+    assert c.data["benchmark"].tolist() == expect
+    assert set(expect) - {"not compared", "suppressed"}
 
 
 def test_chart_save_writes_png_svg_and_the_csv_behind_it(res, tmp_path):
@@ -433,3 +459,30 @@ def test_benchmark_map_schemes_and_byte_budget(res):
     assert isinstance(static, charts.Chart) and "static image" in static.caption
     with pytest.raises(ValueError, match="scheme must be"):
         maps.benchmark_map(res, "hypertension_detection", scheme="jenks")
+
+
+def test_inequality_chart_draws_a_breakdown(res):
+    from hiworkbook import breakdowns
+
+    b = breakdowns.indicator_by(
+        res.place, "copd_admissions", "age_band", period=res.period
+    )
+    if b.reason:
+        pytest.skip(b.reason)
+    c = views.inequality_chart(res, "copd_admissions", frame=b)
+    rows = b.table[b.table["breakdown"] == "age_band"]
+    assert c.data["category"].tolist() == [
+        x for x in b.categories if x in set(rows["category"])
+    ]
+    place = b.table[b.table["breakdown"] == "area"]
+    by_cat = rows.set_index("category")
+    for _, r in c.data.iterrows():
+        src = by_cat.loc[r["category"]]
+        if src["is_suppressed"]:
+            assert r["benchmark"] == "suppressed" and np.isnan(r["value"])
+            continue
+        place_value = place[place["sex"] == src["sex"]]["value"].iloc[0]
+        want = stats.compare(
+            src["value"], src["lower_ci"], src["upper_ci"], place_value, src["polarity"]
+        )
+        assert r["benchmark"] == want

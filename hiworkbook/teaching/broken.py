@@ -285,7 +285,7 @@ def broken_workbook(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("Wrote a broken workbook to %s", folder)
+    log.debug("Wrote a broken workbook to %s", folder)
     return folder / "workbook.toml"
 
 

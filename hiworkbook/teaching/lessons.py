@@ -26,7 +26,6 @@ from hiworkbook.narrative import fmt_int, fmt_value, indicator_sentence
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hiworkbook.maps import OfflineMap
     from hiworkbook.workspace import Place, Workspace
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "RefusalMessage",
     "HeadlineReview",
     "age_structure",
-    "benchmark_map",
     "check_headline",
     "class_comparison",
     "core20_by_place",
@@ -736,65 +734,6 @@ def explain_classes(
         f"Benchmark colours ask a different question — is this neighbourhood significantly "
         f"different from the place? — and say nothing about size."
     )
-
-
-def benchmark_map(results: PlaceResults, indicator_id: str) -> OfflineMap:
-    """Neighbourhoods coloured by their comparison with the place (Fingertips' benchmark colours).
-
-    Each small area's value is compared with the place's value using its 95% interval, as
-    Fingertips compares areas with a benchmark (:func:`hiworkbook.stats.compare`): better /
-    similar / worse (or higher / similar / lower), not compared, and suppressed. Colours are
-    Fingertips' (:data:`hiworkbook.tables.COMPARISON_COLOURS`) and the legend says each in words.
-    """
-    from hiworkbook import maps
-    from hiworkbook.results import small_area_frame
-    from hiworkbook.tables import COMPARISON_COLOURS
-
-    ind = results.indicators[indicator_id]
-    frame = small_area_frame(results, indicator_id)
-    comp = small_area_values(results, indicator_id).set_index("area_code")["comparison"]
-    col = results.place.workspace.area_col
-    frame = frame.assign(
-        comparison=frame[col].map(comp).fillna("not compared").astype(str)
-    )
-    g = maps.prepare_geometry(frame, [col, "area_name", "comparison", "is_suppressed"])
-    order = ["better", "similar", "worse", "higher", "lower", "not compared"]
-    words = {
-        "better": "Significantly better than the place",
-        "similar": "Similar to the place",
-        "worse": "Significantly worse than the place",
-        "higher": "Significantly higher than the place",
-        "lower": "Significantly lower than the place",
-        "not compared": "Not compared",
-    }
-    fills, tips, dashed = [], [], []
-    for code, name, cat, sup in g[
-        [col, "area_name", "comparison", "is_suppressed"]
-    ].itertuples(index=False):
-        if sup:
-            fills.append(maps.SUPPRESSED_FILL)
-            label = maps.SUPPRESSED_LABEL
-        else:
-            fills.append(COMPARISON_COLOURS[cat][0])
-            label = words[cat]
-        dashed.append(False)
-        tips.append(
-            f'<div class="hiw-tip"><b>{html.escape(str(name))}</b><br>{html.escape(str(code))}'
-            f"<br>{html.escape(label)}</div>"
-        )
-    title = (
-        f"{results.place.name}: {ind.name} compared with the place, {results.period}"
-    )
-    m = maps._base_map(g, None, title)
-    maps._add_areas(m, g, fills, tips, dashed, name="comparison")
-    present = set(g.loc[~g["is_suppressed"].astype(bool), "comparison"])
-    items = [(COMPARISON_COLOURS[c][0], words[c]) for c in order if c in present]
-    if g["is_suppressed"].astype(bool).any():
-        items.append((maps._SUPPRESSED_SWATCH, maps.SUPPRESSED_LABEL))
-    maps._add_legend(m, "Compared with the place (95% CI)", items, "")
-    counts = g.loc[~g["is_suppressed"].astype(bool), "comparison"].value_counts()
-    desc = "; ".join(f"{words[c]}: {int(counts[c])}" for c in order if c in counts)
-    return maps.OfflineMap(m, title=title, description=desc + ".")
 
 
 def instability(

@@ -51,9 +51,7 @@ different question: not "how high?" but "is it different beyond chance?". Most s
 out *similar*, because their intervals are wide.
 """
     ),
-    code(
-        'display(hw.teaching.lessons.benchmark_map(results, "hypertension_detection"))'
-    ),
+    code('display(hw.maps.benchmark_map(results, "hypertension_detection"))'),
     exercise(
         "maps-worse",
         """
@@ -90,8 +88,8 @@ answer = int((stability["top_2023"] & stability["top_2024"]).sum())
 
 One dark neighbourhood may be chance. A **cluster** of touching neighbourhoods that are each
 significantly worse is a stronger signal of a place worth a closer look. This simple screen joins
-significantly-worse neighbourhoods that share a boundary. The formal next step is a test of
-spatial clustering — local Moran's I, with a correction for testing many areas at once.
+significantly-worse neighbourhoods that share a boundary. The formal next step — local Moran's
+I, with a correction for testing many areas at once — is in `notebooks/indicator_deep_dive.ipynb`.
 """
     ),
     code(
