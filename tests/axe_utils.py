@@ -5,7 +5,7 @@ axe-core comes from the npm registry, installed into ``.cache/axe`` by ``scripts
 checked; each frame is checked inside itself, as its own document, so a map frame's violations are
 reported against that frame. Used by tests/test_accessibility.py::
 
-    from tests.axe_utils import axe_check
+    from axe_utils import axe_check  # with tests/ on sys.path, as pytest runs it
     found = axe_check("reports/demo/X06000001/place_profile.html")
     [v for v in found if v["impact"] in ("serious", "critical")]
 """
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.browser_utils import CHROMIUM_ARGS, chromium_path
+from browser_utils import CHROMIUM_ARGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE_JS = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"

@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.axe_utils import axe_check, axe_path, summarise
-from tests.browser_utils import chromium_path
+from axe_utils import axe_check, axe_path, summarise
+from browser_utils import chromium_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,9 +56,8 @@ def test_report_frames_are_checked_and_described(run_dir: Path):
 
 
 def test_phone_width_has_no_page_overflow_and_table_reachable(run_dir: Path):
+    from browser_utils import CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
-
-    from tests.browser_utils import CHROMIUM_ARGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
