@@ -102,6 +102,15 @@ _PAGE_STYLE = """
   .hiw-tip { font-size: 12px; line-height: 1.4; }
   .hiw-tip b { font-size: 13px; }
   .leaflet-tooltip table td { padding: 0; }
+  /* phones: the legend sits above the map instead of covering its corner (where the most
+     deprived neighbourhoods often are); the map takes the rest of the frame */
+  @media (max-width: 480px) {
+    main { display: flex; flex-direction: column; height: 100vh; }
+    .hiw-legend { position: static; flex: 0 0 auto; max-width: none; max-height: 38vh;
+      box-shadow: none; border-width: 0 0 1px 0; border-radius: 0; font-size: 11px; }
+    .hiw-legend ul { display: flex; flex-wrap: wrap; gap: 0 10px; }
+    .folium-map { flex: 1 1 auto; height: auto !important; min-height: 0; }
+  }
   @media print {
     * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
     .hiw-legend { box-shadow: none; }
