@@ -105,7 +105,7 @@ _PAGE_STYLE = """
   /* phones: the legend sits above the map instead of covering its corner (where the most
      deprived neighbourhoods often are); the map takes the rest of the frame */
   @media (max-width: 480px) {
-    main { display: flex; flex-direction: column; height: 100vh; }
+    html body main { display: flex; flex-direction: column; height: 100vh; }
     .hiw-legend { position: static; flex: 0 0 auto; max-width: none; max-height: 38vh;
       box-shadow: none; border-width: 0 0 1px 0; border-radius: 0; font-size: 11px; }
     .hiw-legend ul { display: flex; flex-wrap: wrap; gap: 0 10px; }
@@ -1299,7 +1299,9 @@ def _accessible_page(page: str, title: str, description: str = "") -> str:
     )
     t = html.escape(title)
     sr = "position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden"  # visually hidden
+    # main fills the frame, as body does, so folium's height:100% map keeps its size
     intro = (
+        "<style>main { display: block; height: 100%; margin: 0; }</style>"
         f'<main aria-label="{html.escape(title, quote=True)}">'
         f'<h1 style="{sr}">{t}</h1>'
         + (f'<p style="{sr}">{html.escape(description)}</p>' if description else "")
