@@ -21,8 +21,9 @@ install: $(STAMP) ## create .venv (if missing) and install hiworkbook with its t
 demo: $(STAMP) ## generate the synthetic demo region and write one report per place into reports/demo
 	$(BIN)/hiworkbook demo
 
-browser: ## install Debian's chromium and poppler-utils for the browser and PDF tests (only if missing)
+browser: ## install Debian's chromium and poppler-utils, and axe-core from npm, for the browser tests (only if missing)
 	@bash scripts/install-chromium.sh
+	@bash scripts/install-axe.sh
 
 test: $(STAMP) $(LAB_STAMP) browser ## set up and run the whole test suite with lint (what CI runs)
 	$(BIN)/ruff check .

@@ -401,7 +401,7 @@ def legend_html(
         )
     head = f"<figcaption>{html.escape(title)}</figcaption>" if title else ""
     return (
-        f'<figure class="hiw-bm" role="group" aria-label="{html.escape(title or "Legend", quote=True)}">'
+        f'<figure class="hiw-bm" aria-label="{html.escape(title or "Legend", quote=True)}">'
         f"<style>{LEGEND_CSS}</style>{head}"
         f'<ul class="hiw-bm-legend">{"".join(items)}</ul></figure>'
     )

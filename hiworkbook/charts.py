@@ -12,6 +12,7 @@ import html
 import io
 import os
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,13 +226,18 @@ def quintile_chart(
     ]
     sii_txt = ""
     if len(s) and pd.notna(s["sii"].iloc[0]):
-        sii_txt = (
-            f"Slope index of inequality {s['sii'].iloc[0]:,.1f} "
-            f"(95% CI {s['lower_ci'].iloc[0]:,.1f} to {s['upper_ci'].iloc[0]:,.1f}); "
-            "negative means higher in more deprived areas"
+        from hiworkbook.sii_reading import sii_statement
+
+        sii_txt = sii_statement(
+            float(s["sii"].iloc[0]),
+            float(s["lower_ci"].iloc[0]),
+            float(s["upper_ci"].iloc[0]),
+            ind.unit,
         )
     ax.set_title(
-        f"{ind.name}{sex_txt}, {results.period}\n{sii_txt}", fontsize=9, loc="left"
+        f"{ind.name}{sex_txt}, {results.period}\n{textwrap.fill(sii_txt, 90)}",
+        fontsize=9,
+        loc="left",
     )
     fig.tight_layout()
 

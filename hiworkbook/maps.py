@@ -102,6 +102,15 @@ _PAGE_STYLE = """
   .hiw-tip { font-size: 12px; line-height: 1.4; }
   .hiw-tip b { font-size: 13px; }
   .leaflet-tooltip table td { padding: 0; }
+  /* phones: the legend sits above the map instead of covering its corner (where the most
+     deprived neighbourhoods often are); the map takes the rest of the frame */
+  @media (max-width: 480px) {
+    html body main { display: flex; flex-direction: column; height: 100vh; }
+    .hiw-legend { position: static; flex: 0 0 auto; max-width: none; max-height: 38vh;
+      box-shadow: none; border-width: 0 0 1px 0; border-radius: 0; font-size: 11px; }
+    .hiw-legend ul { display: flex; flex-wrap: wrap; gap: 0 10px; }
+    .folium-map { flex: 1 1 auto; height: auto !important; min-height: 0; }
+  }
   @media print {
     * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
     .hiw-legend { box-shadow: none; }
@@ -152,6 +161,7 @@ class OfflineMap:
         from hiworkbook.assets import inline_assets
 
         page = _stable_ids(self.map.get_root().render())
+        page = _accessible_page(page, self.title, self.description)
         return inline_assets(page, allow_tiles=self.allow_tiles)
 
     def save(self, path: str | Path) -> Path:
@@ -1279,6 +1289,30 @@ def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
 
 
 _FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _accessible_page(page: str, title: str, description: str = "") -> str:
+    """Make folium's page pass axe-core (WCAG 2.x AA + best practice): zooming allowed (folium
+    sets ``user-scalable=no``), the whole page in one ``<main>`` landmark named by the map's
+    title, and a level-one heading and text alternative (what the map shows) for screen readers.
+    Leaflet's map container is keyboard-focusable (``tabindex=0``; arrow keys pan, +/− zoom)."""
+    page = re.sub(
+        r'<meta name="viewport"[^>]*>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        page,
+        count=1,
+    )
+    t = html.escape(title)
+    sr = "position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden"  # visually hidden
+    # main fills the frame, as body does, so folium's height:100% map keeps its size
+    intro = (
+        "<style>main { display: block; height: 100%; margin: 0; }</style>"
+        f'<main aria-label="{html.escape(title, quote=True)}">'
+        f'<h1 style="{sr}">{t}</h1>'
+        + (f'<p style="{sr}">{html.escape(description)}</p>' if description else "")
+    )
+    page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + intro, page, count=1)
+    return page.replace("</body>", "</main></body>", 1)
 
 
 def _stable_ids(page: str) -> str:

@@ -141,6 +141,8 @@ def headline(
     gaps = [_gap(results, i) for i in (keys or _default_keys(results))]
     gaps = [g for g in gaps if g]
     html = _env.get_template("narrative_headline.html.j2").render(
+        cards=key_numbers(results, key_indicators),
+        max_names=MAX_NAMES,
         place=place,
         period=results.period,
         total=fmt_int(total),
@@ -159,6 +161,97 @@ def headline(
         missing=_missing_headline(results, summary),
     )
     return Narrative(html)
+
+
+#: No sentence of the headline lists more indicator names than this; longer lists are counted and
+#: left to the indicator table.
+MAX_NAMES = 3
+
+
+def key_numbers(
+    results: PlaceResults, key_indicators: list[str] | None = None
+) -> list[dict[str, str]]:
+    """The headline's key-number cards, read from the result table.
+
+    Four cards, in order: residents (the deprivation table's population), the Core20 share (the
+    share living in England's most deprived national quintile), the indicators significantly
+    worse than the primary comparator (``comparison == "worse"`` among the place's headline
+    rows, :meth:`PlaceResults.summary`) and the headline gap: the slope index of inequality of
+    the first key indicator, signed as the project states every SII (least deprived minus most
+    deprived, :mod:`hiworkbook.sii_reading`).
+
+    Parameters
+    ----------
+    results : PlaceResults
+    key_indicators : list of str, optional
+        As for :func:`headline`; the first one with an SII gives the gap card.
+
+    Returns
+    -------
+    list of dict
+        ``key`` (residents / core20 / worse / gap), ``value`` (the big number, plain text) and
+        ``label`` and ``detail`` (plain text). Escape before putting them in HTML.
+    """
+    from hiworkbook.sii_reading import CONVENTION, sii_meaning
+
+    dep = results.deprivation
+    total = float(dep["population"].sum()) if len(dep) else 0.0
+    q1 = dep.loc[dep["imd_quintile"] == 1] if len(dep) else dep
+    q1_pop = float(q1["population"].iloc[0]) if len(q1) else 0.0
+    n_areas = int(dep["small_areas"].sum()) if len(dep) else 0
+    cards = [
+        {
+            "key": "residents",
+            "value": fmt_int(total),
+            "label": "residents",
+            "detail": f"in {n_areas:,} neighbourhoods (LSOAs)",
+        },
+        {
+            "key": "core20",
+            "value": f"{100 * q1_pop / total:.0f}%" if total else "—",
+            "label": "live in England's most deprived 20% of neighbourhoods (Core20)",
+            "detail": f"{fmt_int(q1_pop)} people",
+        },
+    ]
+    summary = results.summary()
+    comparator = results.primary_comparator
+    if comparator and len(summary):
+        compared = summary[summary["comparison"] != "not compared"]
+        n_worse = int((summary["comparison"] == "worse").sum())
+        cards.append(
+            {
+                "key": "worse",
+                "value": f"{n_worse} of {len(compared)}",
+                "label": f"indicators significantly worse than {comparator}",
+                "detail": "see the table of all indicators",
+            }
+        )
+    keys = [i for i in (key_indicators or []) if i in results.indicators]
+    for ind_id in keys or _default_keys(results):
+        g = _gap(results, ind_id)
+        if not g or "sii" not in g:
+            continue
+        ind = results.indicators[ind_id]
+        sex = f" ({g['sex']})" if g["sex"] else ""
+        if not g["has_ci"]:
+            verdict = "confidence interval not available: no gradient claimed"
+        elif g["significant"]:
+            verdict = sii_meaning(g["sii_raw"], ind.unit)
+        else:
+            verdict = "confidence interval includes zero: no clear gradient"
+        cards.append(
+            {
+                "key": "gap",
+                "value": g["sii"],
+                "label": (
+                    f"gap in {ind.name[0].lower()}{ind.name[1:]}{sex}: "
+                    f"slope index of inequality, {CONVENTION}"
+                ),
+                "detail": verdict,
+            }
+        )
+        break
+    return cards
 
 
 def _missing_headline(results: PlaceResults, summary: pd.DataFrame) -> str:
@@ -239,20 +332,19 @@ def _gap(results: PlaceResults, indicator_id: str) -> dict | None:
     else:
         out["missing_quintile"] = True
     if len(s) and pd.notna(s["sii"].iloc[0]):
+        from hiworkbook.sii_reading import CONVENTION, sii_ci, sii_meaning, sii_value
+
         sii, lo, hi = (float(s[c].iloc[0]) for c in ("sii", "lower_ci", "upper_ci"))
-        # report the gap's size with the CI in the same direction
-        lo_, hi_ = (lo, hi) if sii >= 0 else (-hi, -lo)
+        # one reading everywhere: the signed SII (least deprived minus most deprived), its CI
+        # and what the sign means in words (hiworkbook.sii_reading)
         out.update(
-            sii=fmt_value(abs(sii), ind.unit)
-            if ind.unit != "%"
-            else f"{abs(sii):.1f} percentage points",
-            sii_lo=_num(lo_, ind.unit),
-            sii_hi=_num(hi_, ind.unit),
+            sii=sii_value(sii, ind.unit),
+            sii_ci=sii_ci(lo, hi),
+            sii_meaning=sii_meaning(sii, ind.unit),
+            sii_convention=CONVENTION,
             sii_raw=sii,
             has_ci=bool(np.isfinite(lo) and np.isfinite(hi)),
             significant=bool(lo > 0 or hi < 0),
-            # SII is (least deprived end) − (most deprived end) of the fitted line
-            higher_in=("the least deprived" if sii > 0 else "the most deprived"),
         )
         good_high = ind.polarity == "high_is_good"
         bad_for_deprived = (sii > 0) if good_high else (sii < 0)
@@ -260,10 +352,6 @@ def _gap(results: PlaceResults, indicator_id: str) -> dict | None:
             bool(bad_for_deprived) if ind.polarity != "no_judgement" else None
         )
     return out if ("most" in out or "sii" in out) else None
-
-
-def _num(v: float, unit: str) -> str:
-    return "—" if v != v or np.isinf(v) else f"{v:,.1f}"
 
 
 def methods_footer(

@@ -453,11 +453,10 @@ def _render(
 <style>{_CSS}</style>
 <script>{leaflet_js()}</script>
 </head><body>
-{banner}
-<header><h1>{e(title)}</h1></header>
+<header>{banner}<h1>{e(title)}</h1></header>
 <main>
 <div class="hiw-nm-wrap">
-<div id="hiw-nm-map" role="img" aria-label="{e(alt, quote=True)}"></div>
+<div id="hiw-nm-map" role="region" aria-label="{e(alt, quote=True)}"></div>
 <div class="hiw-legend" role="group" aria-label="Legend: {e(legend_title, quote=True)}">
 <h2>{e(legend_title)}</h2><ul>{items}</ul></div>
 </div>

@@ -9,6 +9,7 @@ comparator is one argument, resolved as every other view resolves it.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 import pandas as pd
 
@@ -70,6 +71,7 @@ def indicator_table(
             if ind and ind.core20plus5
             else ""
         )
+        meta = _indicator_meta(ind, results.period)
         comp = cats.iloc[i]
         if r["is_suppressed"]:
             value, ci = "suppressed", ""
@@ -83,7 +85,7 @@ def indicator_table(
         rv = ref_vals.iloc[i]
         rows.append(
             "<tr>"
-            f"<th scope='row'>{escape(str(r['indicator_name']))}{sex}{core}</th>"
+            f"<th scope='row'>{escape(str(r['indicator_name']))}{sex}{core}{meta}</th>"
             f"<td class='num'>{fmt_int(r['numerator'])}</td>"
             f"<td class='num'>{value}</td>"
             f"<td class='num'>{ci}</td>"
@@ -92,19 +94,52 @@ def indicator_table(
             "</tr>"
         )
     present = [k for k in bm.CATEGORIES if k in set(cats)]
+    label = escape(
+        f"Indicators for {results.place.name} (table; scrolls sideways)", quote=True
+    )
     html = (
+        f"<div class='hiw-table-wrap' role='region' tabindex='0' aria-label='{label}'>"
         "<table class='hiw-table'>"
         f"<caption>Indicators for {escape(results.place.name)}, {escape(results.period)}, "
         f"{escape(ref.phrase(level))} ({results.confidence:.0%} confidence intervals shown)"
         f"{_rounding_note(results)}</caption>"
-        "<thead><tr><th scope='col'>Indicator</th><th scope='col'>Count</th><th scope='col'>Value</th>"
+        "<thead><tr><th scope='col'>Indicator <span class='hiw-ind-meta'>(period · value type · polarity)</span></th><th scope='col'>Count <span class='hiw-ind-meta'>(numerator)</span></th><th scope='col'>Value</th>"
         f"<th scope='col'>95% CI</th><th scope='col'>{comp_name}</th><th scope='col'>Compared with {comp_name}</th></tr></thead>"
         "<tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
         + bm.legend_html(present, title=f"Benchmark: {ref.phrase(level)}")
     )
     return HTMLTable(html)
+
+
+_MEASURE_WORDS = {
+    "dsr": "directly standardised rate",
+    "rate": "crude rate",
+    "proportion": "proportion",
+    "life_expectancy": "life expectancy",
+    "isr": "indirectly standardised ratio",
+}
+_POLARITY_WORDS = {
+    "low_is_good": "lower is better",
+    "high_is_good": "higher is better",
+    "no_judgement": "no judgement of better or worse",
+}
+
+
+def _indicator_meta(ind: Any, period: str) -> str:
+    """Period, value type, polarity and what the count counts, under an indicator's name (HTML)."""
+    if ind is None:
+        return ""
+    parts = [
+        str(period),
+        f"{_MEASURE_WORDS.get(ind.measure, ind.measure.replace('_', ' '))}"
+        + (f" ({ind.unit})" if ind.unit and ind.measure != "life_expectancy" else ""),
+        _POLARITY_WORDS.get(ind.polarity, ind.polarity.replace("_", " ")),
+    ]
+    if ind.numerator:
+        parts.append(f"count: {ind.numerator[0].lower()}{ind.numerator[1:]}")
+    return "<br><span class='hiw-ind-meta'>" + escape(" · ".join(parts)) + "</span>"
 
 
 def _rounding_note(results: PlaceResults) -> str:

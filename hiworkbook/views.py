@@ -911,12 +911,9 @@ def inequality_chart(
             ax.plot(
                 [0, 1], [b0, b0 + b1], color="#000000", lw=1.5, label="SII fitted line"
             )
-            more = "lower" if sv < 0 else "higher"
-            sii_txt = (
-                f"SII {sv:,.1f} (95% CI {slo:,.1f} to {shi:,.1f}), least deprived minus most "
-                f"deprived: the modelled value is {abs(sv):,.1f} {more} at the least deprived end "
-                "than at the most deprived end"
-            )
+            from hiworkbook.sii_reading import sii_statement
+
+            sii_txt = sii_statement(sv, slo, shi, ind.unit)
         ax.set_xlim(0, 1)
         ax.set_xlabel(
             "population ranked from most deprived (0) to least deprived (1); bar width = population share",

@@ -308,7 +308,8 @@ def test_sii_line_worked_example_and_matches_result_table(res):
     _, slope = views.sii_line(q)
     assert slope == pytest.approx(float(s["sii"].iloc[0]), rel=1e-9)
     assert "least deprived minus most deprived" in c.caption
-    assert f"{float(s['sii'].iloc[0]):,.1f}" in c.caption  # the signed SII, sign kept
+    # the signed SII, sign kept (a true minus sign, hiworkbook.sii_reading)
+    assert f"{float(s['sii'].iloc[0]):,.1f}".replace("-", "\u2212") in c.caption
 
 
 def test_inequality_chart_accepts_a_breakdown_frame(res):
