@@ -80,6 +80,15 @@ def test_explore_notebook_on_the_demo(demo_config: Path, tmp_path: Path) -> None
         assert exported.count("<iframe srcdoc=") >= 1
         assert "hiw-breakdown-sentence" in exported and "Q1 (most deprived)" in exported
         assert "VBox(" not in exported
+    # the exported notebook passes axe-core like the reports (tests/test_accessibility.py)
+    from axe_utils import axe_check, axe_path, summarise
+    from browser_utils import chromium_path
+
+    if chromium_path() is not None and axe_path() is not None:
+        exported_page = tmp_path / "explore.html"
+        exported_page.write_text(page, encoding="utf-8")
+        found = axe_check(exported_page)
+        assert not found, "axe-core violations:\n" + summarise(found)
     csvs = sorted(p.name for p in (tmp_path / "csv").glob("*.csv"))
     assert csvs == [
         "hypertension_detection_by_imd_quintile.csv",
