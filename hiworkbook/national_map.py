@@ -398,7 +398,8 @@ def national_map(
         note=note,
     )
     seconds = time.perf_counter() - t0
-    log.info(
+    # debug: after Ctrl-C the run prints one line only (the index is rewritten with this map)
+    log.debug(
         "national map: %d areas, %.1f MB, %.1f s", len(areas), len(page) / 1e6, seconds
     )
     return NationalMap(page, len(areas), seconds)
