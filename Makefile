@@ -3,6 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# JupyterLab lives in its own venv: in the batch runtime it would make every nbformat import ~1 s
+# slower (docs/architecture.md). Both venvs install hiworkbook from this folder (editable).
+LAB_VENV  := .venv-lab
+LAB_BIN   := $(LAB_VENV)/bin
+LAB_STAMP := $(LAB_VENV)/.installed-stamp
+LAB_FLAGS := --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  --LabApp.news_url=None --LabApp.extension_manager=readonly \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test test-fast lint format notebooks browser bench lab teach teach-reset clean
@@ -52,15 +60,6 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_teaching.py
 	$(BIN)/python benchmarks/bench_trends.py
 	$(BIN)/python benchmarks/bench_batch.py
-
-# JupyterLab lives in its own venv: in the batch runtime it would make every nbformat import ~1 s
-# slower (docs/architecture.md). Both venvs install hiworkbook from this folder (editable).
-LAB_VENV  := .venv-lab
-LAB_BIN   := $(LAB_VENV)/bin
-LAB_STAMP := $(LAB_VENV)/.installed-stamp
-LAB_FLAGS := --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-	  --LabApp.news_url=None --LabApp.extension_manager=readonly \
-	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(LAB_STAMP): pyproject.toml
 	@test -x $(LAB_BIN)/python || $(PYTHON) -m venv $(LAB_VENV)
