@@ -202,6 +202,11 @@ def run_reports(
         config
     )  # validates; raises DataError listing every problem
     _check_indicator_parameters(parameters or {}, ws)
+    from hiworkbook import disclosure
+
+    # one suppression decision for every cell any report can show, made once before any place
+    # runs (each notebook then reads it from the cache): docs/methods.md, "Across reports"
+    disclosure.prepare(ws)
     nb_path = (
         Path(notebook)
         if Path(notebook).suffix == ".ipynb"

@@ -623,7 +623,7 @@ def _compute(
         polarity=ind.polarity,
     )
     table = _compare(res, place, primary)
-    table = disclosure.apply(table, ws.config.disclosure)
+    table = disclosure.apply(table, ws.config.disclosure, place=place)
     for col in RESULT_COLUMNS:
         if col not in table:
             table[col] = pd.NA

@@ -43,12 +43,18 @@ Government Statistical Service guidance on statistical disclosure control for ta
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DisclosurePolicy",
@@ -59,6 +65,11 @@ __all__ = [
     "linked_sets",
     "recoverable",
     "SUPPRESSED_NOTE",
+    "run_plan",
+    "prepare",
+    "planned",
+    "row_cells",
+    "recoverable_across",
     "SECONDARY_NOTE",
     "ROUNDED_NOTE",
 ]
@@ -190,6 +201,7 @@ def apply(
     policy: DisclosurePolicy | None = None,
     *,
     nesting: Mapping[str, Mapping[str, str]] | None = None,
+    place: Any = None,
 ) -> pd.DataFrame:
     """Apply a disclosure policy to a result table, once.
 
@@ -211,7 +223,16 @@ def apply(
         rounded, and ``value_note`` saying what was done.
     """
     policy = policy or DisclosurePolicy()
-    t = suppress(table, policy.min_count if policy.suppresses else 0, nesting=nesting)
+    forced = None
+    if place is not None and policy.suppresses and place.workspace is not None:
+        if place.workspace.config.disclosure == policy:
+            forced = planned(table, place)
+    t = suppress(
+        table,
+        policy.min_count if policy.suppresses else 0,
+        nesting=nesting,
+        forced=forced,
+    )
     if policy.rounds:
         t = round_counts(t, policy.rounding_base)
     elif "is_rounded" not in t:
@@ -388,6 +409,7 @@ def suppress(
     min_count: int = 5,
     *,
     nesting: Mapping[str, Mapping[str, str]] | None = None,
+    forced: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Apply primary and secondary small-number suppression to a result table.
 
@@ -400,6 +422,9 @@ def suppress(
         Smallest count that may be published. ``0`` switches suppression off.
     nesting : mapping, optional
         ``{breakdown: {small-area code: category}}`` (see :func:`linked_sets`).
+    forced : (array of bool, array of bool), optional
+        Rows already decided by the run's plan (:func:`planned`): suppressed, and of those the
+        primary ones. The table's own linked sets are still checked after them.
 
     Returns
     -------
@@ -428,9 +453,13 @@ def suppress(
     comp = den - num
     small_complement = (t["measure"] == "proportion") & (comp >= 1) & (comp < min_count)
     primary = (protectable & (small | small_complement) & (min_count > 0)).to_numpy()
+    if forced is not None:
+        primary = primary | forced[1]
 
     hidden = primary.copy()
-    if primary.any():
+    if forced is not None:
+        hidden |= forced[0]
+    if hidden.any():
         sets = _protectable_sets(t, nesting, protectable.to_numpy())
         counts = num.to_numpy(dtype=float)
         for _ in range(len(t)):  # each pass suppresses at least one more row, or stops
@@ -594,3 +623,746 @@ def round_counts(table: pd.DataFrame, base: int = 5) -> pd.DataFrame:
         target, np.where(old != "", old + "; " + note, note), old
     ).astype(object)
     return t
+
+
+# ====================================================================== across reports
+# A run publishes many tables over the same small areas: an ICB's report and each of its
+# districts' reports, a district's neighbours in its spine chart, a notebook's decile table. A
+# *cell* is a count over a set of small areas (its atoms) within one indicator, period and sex,
+# optionally restricted to one ethnic group; the same cell in two reports (a small area in its
+# district's and its ICB's report, the ICB's total as its districts' comparator) is one cell, so
+# it takes one decision. The cross-report audit is linear algebra over the atoms, so every
+# combination of every output (ICB total minus the other districts; an ICB quintile minus its
+# districts' quintiles; two deciles against a quintile) is covered.
+
+_ALL = ""
+_AREA_BREAKDOWNS = {
+    "area",
+    "imd_quintile",
+    "imd_decile",
+    "core20",
+    "local_quintile",
+    "small_area",
+    "peer",
+}
+
+
+def _label_maps(place: Any) -> dict[str, dict[str, str]]:
+    """For each breakdown whose categories are groups of small areas: ``{code: category}``."""
+    from hiworkbook.results import QUINTILE_LABELS
+
+    ws = place.workspace
+    a = place.areas.set_index(ws.area_col)
+    out: dict[str, dict[str, str]] = {}
+    if "imd_quintile" in a:
+        q = a["imd_quintile"].dropna().astype(int)
+        out["imd_quintile"] = q.map(QUINTILE_LABELS).to_dict()
+        from hiworkbook.breakdowns import CORE20, REST
+
+        out["core20"] = q.map(lambda v: CORE20 if v == 1 else REST).to_dict()
+    if "imd_decile" in a:
+        from hiworkbook.breakdowns import DECILE_LABELS
+
+        out["imd_decile"] = (
+            a["imd_decile"].dropna().astype(int).map(DECILE_LABELS).to_dict()
+        )
+    return out
+
+
+def _local_quintile_map(place: Any) -> dict[str, str]:
+    from hiworkbook.breakdowns import LOCAL_QUINTILE_LABELS, local_quintiles
+
+    return (
+        local_quintiles(place).dropna().astype(int).map(LOCAL_QUINTILE_LABELS).to_dict()
+    )
+
+
+def _atom_index(ws: Any) -> dict[str, int]:
+    cached = ws.__dict__.get("_disclosure_atoms")
+    if cached is None:
+        codes = ws.areas[ws.area_col].astype(str).tolist()
+        cached = {c: i for i, c in enumerate(codes)}
+        ws.__dict__["_disclosure_atoms"] = cached
+    return cached
+
+
+def _place_atoms(ws: Any, code: str) -> np.ndarray | None:
+    """Atom indices of a place (any configured level) by its code, else None."""
+    idx = _atom_index(ws)
+    for lv in ws.config.place_levels:
+        col = f"{lv}_code"
+        if col in ws.areas:
+            m = (ws.areas[col].astype(str) == str(code)).to_numpy()
+            if m.any():
+                return np.sort(
+                    np.fromiter(
+                        (idx[c] for c in ws.areas.loc[m, ws.area_col].astype(str)),
+                        dtype=np.int64,
+                    )
+                )
+    return None
+
+
+def row_cells(table: pd.DataFrame, place: Any) -> list[tuple | None]:
+    """The cross-report cell of each row of a place's table (None: not a cell of the
+    workspace's small areas, e.g. a national comparator from its own counts file).
+
+    A cell is ``(indicator_id, period, sex, dimension, atoms)``: ``dimension`` is ``""`` or
+    ``"ethnic_group=<group>"`` and ``atoms`` the sorted small-area indices as bytes, so equal
+    keys in two reports are the same count.
+    """
+    ws = place.workspace
+    idx = _atom_index(ws)
+    codes = place.areas[ws.area_col].astype(str).tolist()
+    own = np.sort(np.fromiter((idx[c] for c in codes), dtype=np.int64))
+    maps = _label_maps(place)
+    comps = {
+        c.code: np.sort(
+            np.fromiter((idx[a] for a in c.area_codes if a in idx), dtype=np.int64)
+        )
+        for c in place.comparators
+        if c.kind == "aggregate" and c.area_codes
+    }
+    groups: dict[tuple[str, str], np.ndarray] = {}
+    out: list[tuple | None] = []
+    bd = table["breakdown"].astype(str).to_numpy()
+    cat = table["category"].astype(str).to_numpy()
+    code = table["area_code"].astype(str).to_numpy()
+    ind = table["indicator_id"].astype(str).to_numpy()
+    per = (
+        table["period"].astype(str).to_numpy()
+        if "period" in table
+        else np.full(len(table), "")
+    )
+    sex = table["sex"].astype(str).to_numpy()
+    peers: dict[str, np.ndarray | None] = {}
+    for i in range(len(table)):
+        b, dim, atoms = bd[i], _ALL, None
+        if b == "area":
+            atoms = own
+        elif b == "small_area":
+            atoms = np.array([idx[code[i]]]) if code[i] in idx else None
+        elif b == "ethnic_group":
+            atoms, dim = own, f"ethnic_group={cat[i]}"
+        elif b == "comparator":
+            atoms = comps.get(code[i])
+        elif b == "peer":
+            if code[i] not in peers:
+                peers[code[i]] = _place_atoms(ws, code[i])
+            atoms = peers[code[i]]
+        elif b in ("imd_quintile", "imd_decile", "core20", "local_quintile"):
+            key = (b, cat[i])
+            if key not in groups:
+                if b == "local_quintile" and b not in maps:
+                    maps[b] = _local_quintile_map(place)
+                m = maps.get(b, {})
+                groups[key] = np.sort(
+                    np.fromiter(
+                        (idx[c] for c in codes if m.get(c) == cat[i]), dtype=np.int64
+                    )
+                )
+            atoms = groups[key]
+        if atoms is None or len(atoms) == 0:
+            out.append(None)
+        else:
+            out.append((ind[i], per[i], sex[i], dim, np.asarray(atoms).tobytes()))
+    return out
+
+
+def _atoms_of(key: tuple) -> np.ndarray:
+    return np.frombuffer(key[4], dtype=np.int64)
+
+
+def _audit_cells(keys: list[tuple], hidden: np.ndarray) -> list[int]:
+    """Positions of hidden cells whose count is determined by the shown cells.
+
+    For each indicator, period and sex: the unknowns are the counts of small areas that are not
+    shown on their own and, for each dimension (ethnic group), the counts of each group in each
+    *piece* (small areas lying in exactly the same cells of that dimension). Every shown cell
+    is a known linear combination of them, and so is each relation "the groups of a piece add
+    up to the piece's small areas". A hidden cell is recoverable exactly when its vector lies
+    in the span of those known rows (checked by singular value decomposition, separately for
+    each connected group of unknowns).
+    """
+    found: list[int] = []
+    blocks: dict[tuple, list[int]] = {}
+    for i, k in enumerate(keys):
+        blocks.setdefault(k[:3], []).append(i)
+    for members in blocks.values():
+        found += _audit_block(keys, hidden, members)
+    return sorted(found)
+
+
+def _audit_block(
+    keys: list[tuple], hidden: np.ndarray, members: list[int]
+) -> list[int]:
+    if not any(hidden[i] for i in members):
+        return []
+    atoms = {i: _atoms_of(keys[i]) for i in members}
+    known: set[int] = set()
+    for i in members:
+        if not hidden[i] and keys[i][3] == _ALL and len(atoms[i]) == 1:
+            known.add(int(atoms[i][0]))
+    cols: dict[Any, int] = {}
+
+    def col(name: Any) -> int:
+        return cols.setdefault(name, len(cols))
+
+    # pieces of each dimension: small areas in exactly the same cells of that dimension
+    dims: dict[str, list[int]] = {}
+    for i in members:
+        d = keys[i][3]
+        if d != _ALL:
+            dims.setdefault(d.split("=", 1)[0], []).append(i)
+    piece_of: dict[str, dict[int, int]] = {}
+    pieces: dict[str, dict[int, np.ndarray]] = {}
+    for name, cells in dims.items():
+        sig: dict[int, list[bytes]] = {}
+        for i in cells:
+            for a in atoms[i]:
+                sig.setdefault(int(a), []).append(keys[i][4])
+        by: dict[tuple, list[int]] = {}
+        for a, s in sig.items():
+            by.setdefault(tuple(sorted(set(s))), []).append(a)
+        piece_of[name] = {}
+        pieces[name] = {}
+        for p, (_, alist) in enumerate(sorted(by.items(), key=lambda kv: min(kv[1]))):
+            pieces[name][p] = np.array(sorted(alist))
+            for a in alist:
+                piece_of[name][a] = p
+
+    def vector(i: int) -> dict[int, float]:
+        d = keys[i][3]
+        v: dict[int, float] = {}
+        if d == _ALL:
+            for a in atoms[i]:
+                if int(a) not in known:
+                    v[col(("y", int(a)))] = 1.0
+        else:
+            name, val = d.split("=", 1)
+            for p in sorted({piece_of[name][int(a)] for a in atoms[i]}):
+                v[col(("z", name, p, val))] = 1.0
+        return v
+
+    rows: list[dict[int, float]] = []
+    for i in members:
+        if not hidden[i]:
+            v = vector(i)
+            if v:
+                rows.append(v)
+    for name, cells in dims.items():
+        vals = sorted({keys[i][3].split("=", 1)[1] for i in cells})
+        for p, alist in pieces[name].items():
+            r = {col(("z", name, p, val)): 1.0 for val in vals}
+            for a in alist:
+                if int(a) not in known:
+                    r[col(("y", int(a)))] = -1.0
+            rows.append(r)
+    targets = {i: vector(i) for i in members if hidden[i]}
+    n = len(cols)
+    if n == 0:
+        return list(targets)
+    a = np.zeros((len(rows), n))
+    for r_i, r in enumerate(rows):
+        for k, v in r.items():
+            a[r_i, k] = v
+    t = np.zeros((len(targets), n))
+    order = list(targets)
+    for r_i, i in enumerate(order):
+        for k, v in targets[i].items():
+            t[r_i, k] = v
+    # unknowns whose columns are identical can only be known together: merge them (a target
+    # is determined only if it weighs each merged group's members equally)
+    _, first, inv = np.unique(a.T, axis=0, return_index=True, return_inverse=True)
+    inv = np.asarray(inv).reshape(-1)
+    even = np.abs(t - t[:, first[inv]]).max(axis=1, initial=0.0) < 1e-12
+    tm = t[:, first]
+    am = np.unique(a[:, first], axis=0)
+    if len(am):
+        _, sv, vt = np.linalg.svd(am, full_matrices=False)
+        basis = vt[sv > 1e-9 * max(1.0, float(sv.max(initial=0.0)))]
+    else:
+        basis = np.zeros((0, tm.shape[1]))
+    resid = tm - (tm @ basis.T) @ basis
+    ok = even & (np.abs(resid).max(axis=1, initial=0.0) < 1e-7)
+    return [i for i, f in zip(order, ok, strict=True) if f]
+
+
+def recoverable_across(
+    tables: list[tuple[pd.DataFrame, Any]],
+) -> list[str]:
+    """Suppressed counts that combining every published table would give away.
+
+    Parameters
+    ----------
+    tables : list of (DataFrame, Place)
+        Each published table (a place's result table, a notebook's breakdown table, the
+        peer values of a spine chart …, as written) with the place it was made for.
+
+    Returns
+    -------
+    list of str
+        ``"indicator period sex: breakdown category in place"`` for each cell that is
+        suppressed everywhere it appears yet determined by the cells shown anywhere.
+    """
+    index: dict[tuple, int] = {}
+    keys: list[tuple] = []
+    shown: list[bool] = []
+    label: list[str] = []
+    for table, place in tables:
+        hide = table["is_suppressed"].astype(bool).to_numpy()
+        for r, key in enumerate(row_cells(table, place)):
+            if key is None:
+                continue
+            if key not in index:
+                index[key] = len(keys)
+                keys.append(key)
+                shown.append(False)
+                row = table.iloc[r]
+                label.append(
+                    f"{key[0]} {key[1]} {key[2]}: {row['breakdown']} {row['category']} "
+                    f"in {place.code}"
+                )
+            if not hide[r]:
+                shown[index[key]] = True
+    hidden = ~np.array(shown, dtype=bool)
+    return [label[i] for i in _audit_cells(keys, hidden)]
+
+
+# ---------------------------------------------------------------------- the run's plan
+_NESTED = ("imd_quintile", "imd_decile", "core20")
+_HIERARCHY = ("area", "imd_quintile", "imd_decile", "core20", "ethnic_group")
+
+
+def _atom_counts(ws: Any, period: str) -> dict[str, pd.DataFrame]:
+    """Each indicator's counts by small area, sex (as its result rows have it) and ethnic group:
+    the numerator the result table shows (a directly standardised rate's events in its age
+    bands) and the denominator."""
+    from hiworkbook.results import _fill_denominators
+    from hiworkbook.stats import ESP2013
+
+    col = ws.area_col
+    counts = ws.counts[ws.counts["period"].astype(str) == str(period)]
+    out = {}
+    for ind_id, c in counts.groupby("indicator_id", sort=True):
+        ind = ws.indicators.get(ind_id)
+        if ind is None:
+            continue
+        if ind.measure == "proportion":
+            c = _fill_denominators(c, ws.population, col, str(period), ind)
+        if ind.measure == "dsr":
+            c = c[c["age_band"].isin(list(ind.age_bands) or list(ESP2013.index))]
+        if ind.measure == "life_expectancy":
+            sex = c["sex"].astype(str)
+        else:
+            sex = ind.sexes[0] if len(ind.sexes) == 1 else "persons"
+        eth = c["ethnic_group"].astype(str) if "ethnic_group" in c else "all"
+        c = pd.DataFrame(
+            {
+                "area": c[col].astype(str),
+                "sex": sex,
+                "ethnic_group": eth,
+                "numerator": pd.to_numeric(c["numerator"], errors="coerce"),
+                "denominator": pd.to_numeric(c["denominator"], errors="coerce"),
+            }
+        )
+        out[str(ind_id)] = c.groupby(
+            ["area", "sex", "ethnic_group"], as_index=False, sort=True
+        )[["numerator", "denominator"]].sum(min_count=1)
+    return out
+
+
+def _skeleton(place: Any, atoms: dict[str, pd.DataFrame], period: str) -> pd.DataFrame:
+    """The count rows every report of ``place`` can show (its result table's breakdowns and the
+    notebooks' decile, Core20 and local-quintile breakdowns), without statistics."""
+    ws = place.workspace
+    col = ws.area_col
+    maps = _label_maps(place)
+    mine = set(place.areas[col].astype(str))
+    frames = []
+    for ind_id, a in atoms.items():
+        a = a[a["area"].isin(mine)]
+        if a.empty:
+            continue
+        tot = a[a["ethnic_group"] == "all"]
+        eth = a[a["ethnic_group"] != "all"]
+        parts = [tot.assign(breakdown="area", category="All", area_code=place.code)]
+        for b in _NESTED:
+            m = maps.get(b, {})
+            parts.append(
+                tot.assign(
+                    breakdown=b, category=tot["area"].map(m), area_code=place.code
+                ).dropna(subset=["category"])
+            )
+        parts.append(
+            eth.assign(
+                breakdown="ethnic_group",
+                category=eth["ethnic_group"],
+                area_code=place.code,
+            )
+        )
+        parts.append(
+            tot.assign(
+                breakdown="small_area", category=tot["area"], area_code=tot["area"]
+            )
+        )
+        g = pd.concat(parts, ignore_index=True)
+        g = g.groupby(
+            ["sex", "breakdown", "category", "area_code"], as_index=False, sort=False
+        )[["numerator", "denominator"]].sum(min_count=1)
+        for comp in place.comparators:
+            if comp.kind == "aggregate" and comp.area_codes:
+                ca = atoms[ind_id]
+                ca = ca[
+                    ca["area"].isin(set(comp.area_codes))
+                    & (ca["ethnic_group"] == "all")
+                ]
+                s = ca.groupby("sex", as_index=False)[["numerator", "denominator"]].sum(
+                    min_count=1
+                )
+                g = pd.concat(
+                    [
+                        g,
+                        s.assign(
+                            breakdown="comparator",
+                            category=comp.name,
+                            area_code=comp.code,
+                        ),
+                    ],
+                    ignore_index=True,
+                )
+        frames.append(
+            g.assign(
+                indicator_id=ind_id,
+                period=str(period),
+                measure=ws.indicators[ind_id].measure,
+            )
+        )
+    if not frames:
+        return pd.DataFrame(
+            columns=["indicator_id", "period", "sex", "breakdown", "category"]
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _small(
+    num: np.ndarray, den: np.ndarray, proportion: np.ndarray, n: int
+) -> np.ndarray:
+    small = (num >= 1) & (num < n)
+    comp = den - num
+    return (small | (proportion & (comp >= 1) & (comp < n))) & (n > 0)
+
+
+def run_plan(
+    workspace: Any, period: str, policy: DisclosurePolicy | None = None
+) -> dict[tuple, str]:
+    """One suppression decision for every cell any report of the workspace can show.
+
+    Built from the whole workspace (every place of every configured level), so a place run on
+    its own takes the same decision as in a batch run, and no suppressed count can be worked
+    out by combining reports: an ICB's report with its districts', a district's with its
+    neighbours' (the ICB total is every district's comparator), a notebook's decile or Core20
+    table with the place report.
+
+    The method is the hierarchical-table practice of statistical disclosure control: primary
+    suppression of counts 1 to ``min_count − 1`` (and proportions whose complement is); then,
+    for every linked set — within each place as :func:`suppress` does, and across places, the
+    parent's cell = the sum of its children's cells for the total, each national IMD quintile,
+    decile, Core20 and each ethnic group — secondary suppression of the smallest other non-zero
+    cell wherever a set has exactly one hidden cell; then an audit by linear algebra over the
+    small areas themselves (every cell as a sum of small-area counts, see
+    :func:`recoverable_across`), adding the smallest complementary cell until no hidden count
+    is determined by the shown ones. Deterministic: ties go to the first cell in a fixed order.
+
+    Parameters
+    ----------
+    workspace : Workspace
+    period : str
+    policy : DisclosurePolicy, optional
+        Default the workspace's.
+
+    Returns
+    -------
+    dict
+        ``{cell: "primary" | "secondary"}`` for every cell to suppress (cells as in
+        :func:`row_cells`). Empty when the policy does not suppress. Cached on the workspace.
+    """
+    ws = workspace
+    policy = policy or ws.config.disclosure
+    if not policy.suppresses:
+        return {}
+    cache = ws.__dict__.setdefault("_disclosure_plans", {})
+    ck = (str(period), policy)
+    if ck in cache:
+        return cache[ck]
+    path = _plan_path(ws, str(period), policy)
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                cache[ck] = pickle.load(fh)
+            return cache[ck]
+        except Exception:  # a stale or partial cache is ignored, never fatal
+            _log.info("ignoring unreadable disclosure plan %s", path)
+    plan = _build_plan(ws, str(period), policy)
+    cache[ck] = plan
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(plan, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError as exc:  # an unwritable cache folder is fine: just no cache
+            _log.info("disclosure plan not cached (%s)", exc)
+    return plan
+
+
+def _plan_path(ws: Any, period: str, policy: DisclosurePolicy) -> Any:
+    """Where the plan is cached: beside the validated workspace, keyed by the same hash of the
+    config, every input file and the package's code, and by the period and policy."""
+    try:
+        from hiworkbook.workspace import _cache_dir, _cache_key, _config_tag
+
+        cfg = ws.config
+        key = _cache_key(cfg)
+        extra = hashlib.sha256(repr((period, policy)).encode()).hexdigest()[:10]
+        return _cache_dir(cfg) / f"disclosure-{_config_tag(cfg)}-{key}-{extra}.pickle"
+    except Exception:  # a workspace built in memory (tests): no file cache
+        return None
+
+
+def prepare(workspace: Any, periods: list[str] | None = None) -> None:
+    """Build (or load) the run's plan for every period before any report is made, so a batch
+    run's places only read it (:func:`run_plan`)."""
+    if not workspace.config.disclosure.suppresses:
+        return
+    for p in periods or workspace.periods:
+        run_plan(workspace, p)
+
+
+def _build_plan(ws: Any, period: str, policy: DisclosurePolicy) -> dict[tuple, str]:
+    atoms = _atom_counts(ws, str(period))
+    index: dict[tuple, int] = {}
+    keys: list[tuple] = []
+    num: list[float] = []
+    den: list[float] = []
+    prop: list[bool] = []
+    sets: set[tuple[int, ...]] = set()
+    by_place: dict[str, dict[tuple, int]] = {}
+    places = ws.places()
+    place_objs = {}
+    for code in places["place_code"].astype(str):
+        place = ws.place(code, period=str(period))
+        place_objs[code] = place
+        sk = _skeleton(place, atoms, str(period))
+        if sk.empty:
+            continue
+        ks = row_cells(sk, place)
+        sk_num = sk["numerator"].to_numpy(dtype=float)
+        sk_den = sk["denominator"].to_numpy(dtype=float)
+        sk_prop = (sk["measure"] == "proportion").to_numpy()
+        pos = []
+        for r, k in enumerate(ks):
+            if k not in index:
+                index[k] = len(keys)
+                keys.append(k)
+                num.append(sk_num[r])
+                den.append(sk_den[r])
+                prop.append(bool(sk_prop[r]))
+            pos.append(index[k])
+        nesting = {
+            b: dict(
+                zip(
+                    sk.loc[sk["breakdown"] == "small_area", "area_code"],
+                    sk.loc[sk["breakdown"] == "small_area", "area_code"].map(m),
+                    strict=True,
+                )
+            )
+            for b, m in _label_maps(place).items()
+        }
+        nest = {
+            b: {c: v for c, v in m.items() if isinstance(v, str)}
+            for b, m in nesting.items()
+        }
+        for s in _linked_positions(sk, nest):
+            _add_set(sets, [pos[i] for i in s])
+        # deciles inside quintiles
+        sk_key = {
+            (r.indicator_id, r.sex, r.breakdown, r.category): pos[i]
+            for i, r in enumerate(sk.itertuples(index=False))
+        }
+        by_place[code] = sk_key
+        for (ind, sex, b, cat), p in sk_key.items():
+            if b == "imd_quintile":
+                q = int(str(cat)[1])
+                ds = [
+                    sk_key.get((ind, sex, "imd_decile", _decile_label(d)))
+                    for d in (2 * q - 1, 2 * q)
+                ]
+                _add_set(sets, [p, *[d for d in ds if d is not None]])
+    # across places: a parent's cells are the sums of its children's
+    for code, place in place_objs.items():
+        mine = _place_atoms(ws, code)
+        for lv in ws.config.place_levels:
+            if lv == place.level or f"{lv}_code" not in place.areas:
+                continue
+            kids = sorted(set(place.areas[f"{lv}_code"].astype(str)) & set(by_place))
+            if len(kids) < 2:
+                continue
+            if not all(np.isin(_place_atoms(ws, k), mine).all() for k in kids):
+                continue
+            for tup, p in by_place.get(code, {}).items():
+                if tup[2] in _HIERARCHY:
+                    parts = [by_place[k].get(tup) for k in kids]
+                    if tup[2] == "area":
+                        parts = [by_place[k].get(tup[:3] + ("All",)) for k in kids]
+                    _add_set(sets, [p, *[x for x in parts if x is not None]])
+        # the parent comparator (a place or not) is the sum of its places at this level
+        for comp in place.comparators:
+            if not (comp.kind == "aggregate" and comp.area_codes):
+                continue
+            kids = sorted(
+                set(
+                    ws.areas.loc[
+                        ws.areas[ws.area_col].isin(comp.area_codes),
+                        f"{place.level}_code",
+                    ].astype(str)
+                )
+                & set(by_place)
+            )
+            for (ind, sex, b, cat), p in by_place.get(code, {}).items():
+                if b == "comparator" and cat == comp.name:
+                    parts = [by_place[k].get((ind, sex, "area", "All")) for k in kids]
+                    _add_set(sets, [p, *[x for x in parts if x is not None]])
+    n_arr = np.nan_to_num(np.array(num, dtype=float), nan=0.0)
+    d_arr = np.array(den, dtype=float)
+    primary = _small(n_arr, d_arr, np.array(prop, dtype=bool), policy.min_count)
+    hidden = primary.copy()
+    set_list: list[list[int | None]] = sorted(
+        (list(s) for s in sets), key=lambda s: (len(s), s)
+    )
+    if hidden.any():
+        for _ in range(len(keys)):
+            changed = _protect_sets(set_list, hidden, n_arr)
+            if changed:
+                continue
+            exposed = _audit_cells(keys, hidden)
+            if not exposed:
+                break
+            if not _protect_all_exposed(exposed, set_list, keys, hidden, n_arr):
+                break
+    plan = {
+        keys[i]: ("primary" if primary[i] else "secondary")
+        for i in np.flatnonzero(hidden)
+    }
+    _log.info(
+        "disclosure plan for %s: %d cells, %d suppressed (%d primary)",
+        period,
+        len(keys),
+        int(hidden.sum()),
+        int(primary.sum()),
+    )
+    return plan
+
+
+def _decile_label(d: int) -> str:
+    from hiworkbook.breakdowns import DECILE_LABELS
+
+    return DECILE_LABELS[d]
+
+
+def _add_set(sets: set[tuple[int, ...]], s: list[int]) -> None:
+    total, parts = s[0], list(dict.fromkeys(x for x in s[1:] if x != s[0]))
+    if len(parts) >= 2 or (len(parts) == 1 and parts[0] != total):
+        sets.add((total, *parts))
+
+
+def _protect_all_exposed(
+    exposed: list[int],
+    sets: list[list[int | None]],
+    keys: list[tuple],
+    hidden: np.ndarray,
+    num: np.ndarray,
+) -> bool:
+    """One complementary suppression for each exposed cell (in a linked set with it, else
+    overlapping it), skipping exposed cells whose sets already gained one in this pass."""
+    changed = False
+    member: dict[int, list[int]] = {}
+    for k, s in enumerate(sets):
+        for i in s:
+            if i is not None:
+                member.setdefault(i, []).append(k)
+    touched: set[int] = set()
+    for i in exposed:
+        ks = member.get(i, [])
+        if any(k in touched for k in ks):
+            continue
+        pick = None
+        for k in ks:
+            pick = _next(sets[k], hidden, num)
+            if pick is not None:
+                break
+        if pick is None:
+            if _protect_overlap([i], keys, hidden, num):
+                changed = True
+            continue
+        hidden[pick] = True
+        changed = True
+        touched.update(member.get(pick, []))
+        touched.update(ks)
+    return changed
+
+
+def _protect_overlap(
+    exposed: list[int], keys: list[tuple], hidden: np.ndarray, num: np.ndarray
+) -> bool:
+    """Suppress the smallest shown cell sharing small areas with an exposed one (for overlaps
+    that no linked set describes)."""
+    for i in exposed:
+        mine = set(_atoms_of(keys[i]).tolist())
+        cands = [
+            j
+            for j, k in enumerate(keys)
+            if not hidden[j]
+            and k[:3] == keys[i][:3]
+            and mine & set(_atoms_of(k).tolist())
+        ]
+        pick = _pick(cands, hidden, num)
+        if pick is not None:
+            hidden[pick] = True
+            return True
+    return False
+
+
+def planned(
+    table: pd.DataFrame, place: Any, period: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``table`` the run's plan (:func:`run_plan`, the workspace's policy) suppresses,
+    and which of them are primary.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table made for ``place`` (result table, breakdown table, peer values).
+    place : Place
+    period : str, optional
+        When ``table`` has no ``period`` column.
+    """
+    ws = place.workspace
+    n = len(table)
+    if ws is None or n == 0 or not ws.config.disclosure.suppresses:
+        return np.zeros(n, bool), np.zeros(n, bool)
+    t = table if "period" in table else table.assign(period=str(period))
+    periods = t["period"].astype(str).unique()
+    plans = {p: run_plan(ws, p) for p in periods}
+    hidden = np.zeros(n, bool)
+    prim = np.zeros(n, bool)
+    per = t["period"].astype(str).to_numpy()
+    for r, key in enumerate(row_cells(t, place)):
+        if key is None:
+            continue
+        kind = plans[per[r]].get(key)
+        if kind:
+            hidden[r] = True
+            prim[r] = kind == "primary"
+    return hidden, prim

@@ -274,6 +274,7 @@ def place_results(
         table,
         ws.config.disclosure,
         nesting={"imd_quintile": quintiles.map(QUINTILE_LABELS).to_dict()},
+        place=place,  # one decision across every report of the workspace (run_plan)
     )
     for col in RESULT_COLUMNS:
         if col not in table:
