@@ -72,6 +72,7 @@ __all__ = [
     "recoverable_across",
     "SECONDARY_NOTE",
     "ROUNDED_NOTE",
+    "SMALL_ROUNDED_NOTE",
 ]
 
 POLICIES = ("suppress", "round", "suppress_and_round")
@@ -234,7 +235,7 @@ def apply(
         forced=forced,
     )
     if policy.rounds:
-        t = round_counts(t, policy.rounding_base)
+        t = round_counts(t, policy.rounding_base, small_below=policy.min_count or None)
     elif "is_rounded" not in t:
         t["is_rounded"] = False
     return t
@@ -563,9 +564,12 @@ def _protect_exposed(
     return False
 
 
-def round_counts(table: pd.DataFrame, base: int = 5) -> pd.DataFrame:
+def round_counts(
+    table: pd.DataFrame, base: int = 5, small_below: int | None = None
+) -> pd.DataFrame:
     """Round a result table's counts to the nearest ``base`` (halves upwards), leaving values and
-    confidence intervals as computed from the unrounded counts.
+    confidence intervals as computed from the unrounded counts — except where the unrounded
+    count is small (see ``small_below``).
 
     Numerators are rounded in every row; denominators where they are counts (not the expected
     events of an indirectly standardised ratio). Published comparator values and suppressed
@@ -575,6 +579,15 @@ def round_counts(table: pd.DataFrame, base: int = 5) -> pd.DataFrame:
     ----------
     table : pandas.DataFrame
     base : int, default 5
+    small_below : int, optional
+        A proportion, crude rate or indirectly standardised ratio whose unrounded count (or,
+        for a proportion, complement) is from 1 to ``small_below − 1`` (default ``base − 1``)
+        has its value and confidence interval recomputed from the *rounded* counts, as NHS
+        Digital's disclosure control for Hospital Episode Statistics computes percentages from
+        rounded numerators and denominators: otherwise the value beside the rounded
+        denominator would give the small count back (2 of 1,000 shown as "0 of 1,000,
+        0.2%"). Directly standardised rates (not calculated below 10 events) and life
+        expectancy (not a count over a denominator) are left as computed.
 
     Returns
     -------
@@ -600,6 +613,11 @@ def round_counts(table: pd.DataFrame, base: int = 5) -> pd.DataFrame:
         return np.floor(x / base + 0.5) * base
 
     num = pd.to_numeric(t["numerator"], errors="coerce")
+    den_orig = (
+        pd.to_numeric(t["denominator"], errors="coerce")
+        if "denominator" in t
+        else pd.Series(np.nan, index=t.index)
+    )
     target = ~published & num.notna()
     t["numerator"] = pd.to_numeric(t["numerator"], errors="coerce").astype(float)
     t.loc[target, "numerator"] = rnd(t.loc[target, "numerator"])
@@ -615,7 +633,12 @@ def round_counts(table: pd.DataFrame, base: int = 5) -> pd.DataFrame:
         )
         t.loc[dtarget, "denominator"] = rnd(t.loc[dtarget, "denominator"])
     t["is_rounded"] = target
-    note = ROUNDED_NOTE.format(base=base)
+    t, from_rounded = _small_from_rounded(t, num, den_orig, target, small_below or base)
+    note = np.where(
+        from_rounded,
+        SMALL_ROUNDED_NOTE.format(base=base, n=small_below or base),
+        ROUNDED_NOTE.format(base=base),
+    )
     if "value_note" not in t:
         t["value_note"] = ""
     old = t["value_note"].fillna("").astype(str)
@@ -1366,3 +1389,95 @@ def planned(
             hidden[r] = True
             prim[r] = kind == "primary"
     return hidden, prim
+
+
+SMALL_ROUNDED_NOTE = (
+    "Counts rounded to the nearest {base}; fewer than {n} events, so the value and confidence "
+    "interval are computed from the rounded counts"
+)
+
+
+def _small_from_rounded(
+    t: pd.DataFrame,
+    num: pd.Series,
+    den: pd.Series,
+    target: pd.Series,
+    below: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Recompute from the rounded counts the value and CIs of rows with a small unrounded count
+    (see :func:`round_counts`)."""
+    from hiworkbook import stats
+
+    if "measure" not in t or "value" not in t:
+        return t
+    measure = t["measure"].astype(str)
+    simple = measure.isin(["proportion", "rate", "isratio"])
+    comp = den - num
+    small = ((num >= 1) & (num < below)) | (
+        (measure == "proportion") & (comp >= 1) & (comp < below)
+    )
+    value = pd.to_numeric(t["value"], errors="coerce")
+    rows = target & simple & small & value.notna() & (num > 0) & (den > 0)
+    if not rows.any():
+        return t, rows.to_numpy()
+    t = t.copy()
+    for c in ("value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"):
+        if c in t:
+            t[c] = pd.to_numeric(t[c], errors="coerce").astype(float)
+    conf = (
+        pd.to_numeric(t["confidence"], errors="coerce").fillna(0.95)
+        if "confidence" in t
+        else pd.Series(0.95, index=t.index)
+    )
+    mult = (value * den / num).round(6)
+    sub = pd.DataFrame(
+        {
+            "row": t.index[rows],
+            "x": t.loc[rows, "numerator"].astype(float),
+            "n": t.loc[rows, "denominator"].astype(float),
+            "m": mult[rows],
+            "c": conf[rows],
+            "kind": measure[rows],
+        }
+    )
+    for (kind, m, c), g in sub.groupby(["kind", "m", "c"]):
+        fn = stats.proportion if kind == "proportion" else stats.rate
+        levels = sorted({float(c), 0.998})
+        res = fn(
+            g[["row", "x", "n"]],
+            x="x",
+            n="n",
+            group_by=["row"],
+            multiplier=float(m),
+            confidence=levels,
+        ).set_index("row")
+        from hiworkbook.stats._common import level_suffix
+
+        sfx, sfx8 = level_suffix(float(c)), level_suffix(0.998)
+        idx = res.index
+        t.loc[idx, "value"] = res["value"].to_numpy()
+        t.loc[idx, "lower_ci"] = res[f"lower_ci_{sfx}"].to_numpy()
+        t.loc[idx, "upper_ci"] = res[f"upper_ci_{sfx}"].to_numpy()
+        if "lower_ci_998" in t:
+            t.loc[idx, "lower_ci_998"] = res[f"lower_ci_{sfx8}"].to_numpy()
+            t.loc[idx, "upper_ci_998"] = res[f"upper_ci_{sfx8}"].to_numpy()
+    # the significance shown beside the value follows the value shown
+    if {"comparator_value", "polarity"} <= set(t.columns):
+        for col, lo, hi in (
+            ("comparison", "lower_ci", "upper_ci"),
+            ("comparison_998", "lower_ci_998", "upper_ci_998"),
+        ):
+            if col not in t or lo not in t:
+                continue
+            for pol, idx in t[rows].groupby("polarity").groups.items():
+                sub = t.loc[idx]
+                t.loc[idx, col] = np.asarray(
+                    stats.compare(
+                        sub["value"].astype(float),
+                        sub[lo].astype(float),
+                        sub[hi].astype(float),
+                        pd.to_numeric(sub["comparator_value"], errors="coerce"),
+                        polarity=pol,
+                    )
+                )
+    return t, rows.to_numpy()

@@ -233,6 +233,7 @@ def test_rounding_to_base_5_keeps_values_from_unrounded_counts() -> None:
     t = _place(
         [("area", "All", "P", n) for n in (0, 1, 2, 3, 7, 8, 12, 13, 1002)]
     ).assign(denominator=[1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008])
+    t["value"] = t["numerator"] / t["denominator"] * 100
     out = round_counts(t, 5)
     # nearest multiple of 5, halves upwards (worked by hand)
     assert out["numerator"].tolist() == [0, 0, 0, 5, 5, 10, 10, 15, 1000]
@@ -247,9 +248,14 @@ def test_rounding_to_base_5_keeps_values_from_unrounded_counts() -> None:
         1005,
         1010,
     ]
-    assert out["value"].tolist() == t["value"].tolist()
+    # counts of 5 or more (and zero) keep the value from the unrounded counts; counts of 1-4
+    # take it from the rounded counts, so "0 of 1,000" is not printed beside 0.1% (1 event)
+    big = ~t["numerator"].between(1, 4)
+    assert out.loc[big, "value"].tolist() == t.loc[big, "value"].tolist()
+    assert out.loc[~big, "value"].tolist() == pytest.approx([0.0, 0.0, 5 / 1005 * 100])
     assert out["is_rounded"].all()
     assert "unrounded" in out.loc[0, "value_note"]
+    assert "computed from the rounded counts" in out.loc[1, "value_note"]
     assert round_counts(t, 10)["numerator"].tolist()[:5] == [0, 0, 0, 0, 10]
 
 
@@ -315,3 +321,37 @@ def test_policy_is_read_from_the_config(tmp_path) -> None:
     assert (
         "1 to 9" in c.disclosure.describe() and "nearest 5" in c.disclosure.describe()
     )
+
+
+def test_round_small_counts_take_value_and_ci_from_rounded_counts() -> None:
+    """Under rounding, a rate or proportion of 1-4 events is computed from the rounded counts
+    (NHS Digital's HES method computes percentages from rounded figures): reference values
+    worked from the published formulas."""
+    t = pd.DataFrame(
+        {
+            "breakdown": ["area"] * 3,
+            "measure": ["proportion", "rate", "proportion"],
+            "numerator": [2, 3, 480],
+            "denominator": [1001, 1000, 1000],
+            "value": [2 / 1001 * 100, 3 / 1000 * 1e5, 48.0],
+            "lower_ci": [0.03, 61.9, 44.9],
+            "upper_ci": [0.7, 876.0, 51.1],
+            "confidence": 0.95,
+            "value_note": "",
+        }
+    )
+    out = round_counts(t, 5, small_below=5)
+    # 2 of 1,001 -> 0 of 1,000: Wilson upper limit z^2 / (n + z^2), z = 1.959964
+    z2 = 1.959964**2
+    assert out.loc[0, "value"] == 0
+    assert out.loc[0, "upper_ci"] == pytest.approx(z2 / (1000 + z2) * 100, rel=1e-5)
+    # 3 per 1,000 -> 5 per 1,000 (per 100,000): exact Poisson limits for 5 events,
+    # chi2(0.025, 10) / 2 = 1.623486 and chi2(0.975, 12) / 2 = 11.668332
+    assert out.loc[1, "value"] == pytest.approx(500)
+    assert out.loc[1, "lower_ci"] == pytest.approx(162.3486, rel=1e-5)
+    assert out.loc[1, "upper_ci"] == pytest.approx(1166.8332, rel=1e-5)
+    # 480 of 1,000 is not small: value and CI as computed from the unrounded counts
+    assert out.loc[2, ["value", "lower_ci", "upper_ci"]].tolist() == [48.0, 44.9, 51.1]
+    # no value beside a rounded denominator points back to 1-4 events
+    implied = out["value"] * out["denominator"] / [100, 1e5, 100]
+    assert not implied.round(6).between(1, 4).any()
