@@ -131,13 +131,23 @@ class DisclosurePolicy:
                 f"Counts from 1 to {self.min_count - 1} (and proportions whose complement is "
                 "that small) are suppressed in every table, chart, map, sentence and data file, "
                 "with secondary suppression wherever a shown total would let a suppressed count "
-                "be worked out by subtraction."
+                "be worked out by subtraction. The decision is made once for every report the "
+                "workbook can produce (every place of every level, the notebooks' decile and "
+                "Core20 tables), so combining reports — an ICB's with its districts', a "
+                "district's with its neighbours' — gives no suppressed count away either."
             )
         if self.rounds:
             parts.append(
                 f"Counts are rounded to the nearest {self.rounding_base}; values and confidence "
                 "intervals are computed from the unrounded counts, so rounded counts need not add "
-                "up to the rounded totals."
+                "up to the rounded totals"
+                + (
+                    "."
+                    if self.suppresses
+                    else f", except that a proportion or rate of fewer than "
+                    f"{self.min_count or self.rounding_base} events is computed from the "
+                    "rounded counts, so it does not point back to the true count."
+                )
             )
         if not parts:
             parts.append(

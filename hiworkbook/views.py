@@ -132,7 +132,13 @@ def peer_values(
         frames.append(res.assign(indicator_id=ind_id, measure=ind.measure))
     if not frames:
         return pd.DataFrame(columns=["indicator_id", "sex", "area_code", "value"])
-    out = disclosure.apply(pd.concat(frames, ignore_index=True), ws.config.disclosure)
+    # the peers' totals take the run's decision (disclosure.run_plan): a neighbour's total
+    # hidden in its own report is hidden here too
+    out = disclosure.apply(
+        pd.concat(frames, ignore_index=True).assign(period=results.period),
+        ws.config.disclosure,
+        place=results.place,
+    )
     return out[
         [
             "indicator_id",

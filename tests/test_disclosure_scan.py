@@ -348,3 +348,84 @@ def test_breakdown_tables_are_protected_too(
     hidden = t["is_suppressed"].astype(bool)
     assert recoverable(t, hidden) == []
     assert _subtraction_recoveries(t, {}) == []
+
+
+# ---------------------------------------------------------------------- a whole run, together
+RUNS = [("demo", p) for p in POLICIES] + [("hostile", p) for p in POLICIES]
+
+
+@pytest.fixture(scope="module", params=RUNS, ids=lambda r: f"{r[0]}-{r[1]}")
+def whole_run(request, demo_config: Path, hostile_demo: dict, tmp_path_factory) -> dict:
+    """``hiworkbook run`` for every place (the ICB and its five districts) under one policy."""
+    from hiworkbook.batch import run_reports
+
+    data, policy = request.param
+    if data == "hostile":
+        cfg = _config(hostile_demo, policy)
+    else:
+        text = re.sub(
+            r"\[disclosure\][^\[]*",
+            f'[disclosure]\npolicy = "{policy}"\nmin_count = 5\nrounding_base = 5\n',
+            demo_config.read_text(),
+        )
+        cfg = demo_config.parent / f"workbook_{policy}.toml"
+        cfg.write_text(text)
+    out = tmp_path_factory.mktemp(f"whole_{data}_{policy}")
+    summary = run_reports(cfg, out_dir=out, workers=2, progress=False)
+    assert not summary.failed, [f.error for f in summary.failed]
+    return {"data": data, "policy": policy, "cfg": cfg, "out": out}
+
+
+def test_whole_run_gives_nothing_away_across_reports(whole_run: dict) -> None:
+    """Every file of a whole run read together: the figures CSV of every place (ICB and
+    districts) audited across reports, the ICB's shown cells minus its districts', and every
+    map tooltip (HTML and the GeoJSON inside each map frame) of every report against the
+    cells hidden in any report."""
+    import hiworkbook as hw
+    from hiworkbook.disclosure import recoverable_across
+
+    out: Path = whole_run["out"]
+    ws = hw.Workspace.from_config(whole_run["cfg"])
+    codes = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(codes) == 6, codes
+    tables = []
+    for code in codes:
+        csv = next((out / code).glob("*_results.csv"))
+        pub = pd.read_csv(csv, dtype={"period": str, "category": str, "area_code": str})
+        tables.append((pub, ws.place(code)))
+    kinds = {p.suffix for p in out.rglob("*") if p.is_file()}
+    assert {".html", ".csv", ".json"} <= kinds, kinds
+    hidden = {p.code: int(t["is_suppressed"].astype(bool).sum()) for t, p in tables}
+    policy = DisclosurePolicy(whole_run["policy"])
+    assert (sum(hidden.values()) > 0) == policy.suppresses
+    assert recoverable_across(tables) == []
+    # the direct attack: a shown ICB cell minus its districts' cells, one of them hidden
+    icb = next(t for t, p in tables if p.level == "icb")
+    districts = [t for t, p in tables if p.level != "icb"]
+    for _, row in icb[~icb["is_suppressed"].astype(bool)].iterrows():
+        if row["breakdown"] not in ("area", "imd_quintile", "ethnic_group"):
+            continue
+        flags = [
+            bool(f)
+            for t in districts
+            for f in t.loc[
+                (t["indicator_id"] == row["indicator_id"])
+                & (t["sex"] == row["sex"])
+                & (t["breakdown"] == row["breakdown"])
+                & (t["category"] == row["category"]),
+                "is_suppressed",
+            ]
+        ]
+        assert sum(flags) != 1, (row["indicator_id"], row["breakdown"], row["category"])
+    # a small area hidden in any report is hidden in every map of every report
+    gone = set()
+    for t, _ in tables:
+        sa = t[t["is_suppressed"].astype(bool) & (t["breakdown"] == "small_area")]
+        gone |= set(zip(sa["indicator_id"], sa["area_code"], strict=True))
+    for code in codes:
+        for page in _pages(out / code / "place_profile.html"):
+            for tip in _tooltips(page):
+                for ind, area in gone:
+                    if ind == INDICATOR and area in tip and "IMD decile" not in tip:
+                        assert "suppressed" in tip.lower(), (code, area, tip)
+    print(f"{whole_run['data']} {policy.policy}: cells suppressed {hidden}")
