@@ -299,11 +299,19 @@ def test_sii_line_worked_example_and_matches_result_table(res):
     )
     # x = 0.25 and 0.75: slope (20 - 10) / 0.5 = 20, intercept 10 - 20 × 0.25 = 5
     assert (b0, b1) == (pytest.approx(5.0), pytest.approx(20.0))
-    c = views.inequality_chart(res, "mortality_u75")
-    s = res.sii[
-        (res.sii["indicator_id"] == "mortality_u75") & (res.sii["sex"] == "persons")
-    ]
-    q = res.for_indicator("mortality_u75", "imd_quintile")
+    # an indicator whose five quintiles are all shown (the SII is fitted before suppression;
+    # a quintile hidden to protect another report's cell leaves the drawn line short)
+    t = res.table
+    q5 = t[(t["breakdown"] == "imd_quintile") & (t["sex"] == "persons")]
+    full = q5.groupby("indicator_id")["is_suppressed"].agg(["sum", "size"])
+    ind = next(
+        i
+        for i in ("mortality_u75", "mortality_circulatory", "hypertension_detection")
+        if i in full.index and full.loc[i, "sum"] == 0 and full.loc[i, "size"] == 5
+    )
+    c = views.inequality_chart(res, ind)
+    s = res.sii[(res.sii["indicator_id"] == ind) & (res.sii["sex"] == "persons")]
+    q = res.for_indicator(ind, "imd_quintile")
     q = q.set_index("category").reindex(list(hw.results.QUINTILE_LABELS.values()))
     _, slope = views.sii_line(q)
     assert slope == pytest.approx(float(s["sii"].iloc[0]), rel=1e-9)
