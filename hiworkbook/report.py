@@ -40,6 +40,7 @@ __all__ = [
     "write_html",
     "static_css",
     "PRINT_TAGS",
+    "css_string",
 ]
 
 SYNTHETIC_TEXT = "Synthetic demonstration data — not real people or places"
@@ -75,13 +76,43 @@ def static_css() -> str:
 def _env() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def css_string(text: Any) -> Any:
+    """A quoted CSS string holding ``text``, safe inside a ``<style>`` element.
+
+    Every character other than letters, digits, space and ``,.:;()·–—-`` is written as a CSS
+    escape (``\\hex ``, CSS Syntax Level 3, section 4.3.7), so quotes, backslashes, ``<``/``>``
+    (no ``</style>``), ``&`` and line breaks cannot end the string or the element.
+
+    Parameters
+    ----------
+    text : Any
+        Plain text (``None`` gives ``""``).
+
+    Returns
+    -------
+    markupsafe.Markup
+        ``"..."`` with its quotes, marked safe for the template.
+    """
+    from markupsafe import Markup
+
+    out = []
+    for ch in "" if text is None else str(text):
+        if ch.isalnum() or ch in " ,.:;()·–—-":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
 
 
 def _version() -> str:
@@ -134,6 +165,7 @@ def render_page(
             footer=footer,
             generated=generated,
             heading_in_body=bool(re.search(r"<h1[\s>]", body, re.I)),
+            footer_label=f"{title} — {generated}" if generated else title,
             css=static_css(),
             version=_version(),
         )
@@ -384,6 +416,7 @@ def render_index(
             footer=None,
             generated=None,
             heading_in_body=False,
+            footer_label=title,
             css=static_css(),
             version=_version(),
             body="",

@@ -275,3 +275,20 @@ def test_print_tags_mark_cells_and_leave_a_print_only_sentence():
         title="T",
     )
     assert "celltag_print-only" not in plain.split("</style>", 1)[1]
+
+
+def test_print_footer_carries_the_title_as_a_safe_css_string():
+    """Every printed page's footer (CSS page-margin boxes) has the title and "Page N of M";
+    a title cannot end the CSS string or the style element."""
+    assert str(report.css_string('a "b" \\ <x>')) == r'"a \22 b\22  \5c  \3c x\3e "'
+    page = report.render_page(
+        "<p>x</p>", title=f'Place {EVIL} "q"', generated="2 December 2026"
+    )
+    head = page[: page.index("</head>")]
+    assert "<script>" not in head and head.count("</style>") == 2
+    assert (
+        r'content: "Place \3c script\3e alert(1)\3c \2f script\3e  \22 q\22  — 2 December 2026"'
+        in head
+    )
+    css = report.static_css()
+    assert 'counter(page) " of " counter(pages)' in css
