@@ -769,8 +769,19 @@ def row_cells(table: pd.DataFrame, place: Any) -> list[tuple | None]:
     )
     sex = table["sex"].astype(str).to_numpy()
     peers: dict[str, np.ndarray | None] = {}
+    # a table computed another way than the indicator (a DSR's age bands as crude rates over
+    # some ages only) counts other things: none of its rows is a workspace cell
+    meas = (
+        table["measure"].astype(str).to_numpy()
+        if "measure" in table
+        else np.full(len(table), "")
+    )
     for i in range(len(table)):
         b, dim, atoms = bd[i], _ALL, None
+        known = ws.indicators.get(ind[i])
+        if meas[i] and known is not None and known.measure != meas[i]:
+            out.append(None)
+            continue
         if b == "area":
             atoms = own
         elif b == "small_area":
