@@ -131,7 +131,7 @@ def period_results(
         if reuse is not None and str(reuse.period) == p:
             by[p] = reuse
             continue
-        have = set(ws.counts.loc[ws.counts["period"].astype(str) == p, "indicator_id"])
+        have = set(ws.indicators_with_counts(p))
         ids = [i for i in (indicators or ws.indicators) if i in have]
         if not ids:
             continue
