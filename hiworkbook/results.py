@@ -432,6 +432,9 @@ def _indicator_result(
     ws = place.workspace
     area_col = ws.area_col
     c = counts_filled(ws, period, ind, place.areas[area_col])
+    # only what the units and the PHE methods read: fewer columns to copy at every step
+    keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
+    c = c[[k for k in keep if k in c]]
     units = _units(c, place, area_col, ind)
     comps = [comp for comp in place.comparators if comp.kind == "aggregate"]
     comp_units = {comp: _comparator_rows(ws, comp, period, ind) for comp in comps}
