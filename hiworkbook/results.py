@@ -437,39 +437,52 @@ def _indicator_result(
     c = c[[k for k in keep if k in c]]
     units = _units(c, place, area_col, ind)
     comps = [comp for comp in place.comparators if comp.kind == "aggregate"]
-    comp_units = {comp: _comparator_rows(ws, comp, period, ind) for comp in comps}
+
+    def rows(comp: Comparator) -> pd.DataFrame | None:
+        # a comparator's labelled count rows: made when its values are, and not kept
+        if comp.area_codes:
+            cc = counts_filled(ws, period, ind, comp.area_codes)
+        else:
+            cc = ws.counts.iloc[:0]  # the comparator's own counts are used
+        return _comparator_units(cc, comp, area_col, period, ind.id)
+
+    def ckey(comp: Comparator) -> tuple:
+        return (period, ind, comp.code, comp.name, comp.area_codes)
+
     reference = None
-    shared = True  # the comparators' rows do not depend on the place
+    shared = True  # the comparators' values do not depend on the place
     if ind.measure == "isratio":
-        comp_list = [u for u in comp_units.values() if u is not None]
-        reference = _reference_counts(units + comp_list, primary)
-        # the reference is the primary comparator's counts, else the place's own
-        shared = (
-            primary is not None
-            and any(
-                len(u) and (u["area_code"] == primary.code).all() for u in comp_list
-            )
-            and not any(
-                len(u) and (u["area_code"] == primary.code).all() for u in units
-            )
+        # expected counts from the primary comparator's rates (the first of its units with
+        # rows, as _reference_counts picks), else from the place's own
+        code = primary.code if primary is not None else None
+        own_ref = code is not None and any(
+            len(u) and (u["area_code"] == code).all() for u in units
         )
-    have_units = units + [u for u in comp_units.values() if u is not None]
-    if not have_units:
-        return None
+        if code is not None and not own_ref:
+            for comp in comps:
+                if comp.code != code:
+                    continue
+                reference = ws.memo(
+                    ("comparator_reference", *ckey(comp)),
+                    lambda comp=comp: _reference_of(rows(comp), primary),
+                )
+                if reference is not None:
+                    break
+        if reference is None:
+            shared = False
+            reference = _reference_counts(units, primary)
     own = _calculate(pd.concat(units, ignore_index=True), ind, levels, reference)
     parts = []
     for comp in comps:
-        cu = comp_units[comp]
-        if cu is None:
-            continue
-        key = ("comparator_result", period, ind, comp.code, comp.name, comp.area_codes)
-        key += (tuple(levels), primary.code if primary else None)
-        if shared:
-            parts.append(
-                ws.memo(key, lambda cu=cu: _calculate(cu, ind, levels, reference))
-            )
-        else:
-            parts.append(_calculate(cu, ind, levels, reference))
+
+        def build(comp: Comparator = comp) -> pd.DataFrame | None:
+            cu = rows(comp)
+            return None if cu is None else _calculate(cu, ind, levels, reference)
+
+        key = ("comparator_result", *ckey(comp), tuple(levels), primary)
+        res = ws.memo(key, build) if shared else build()
+        if res is not None:
+            parts.append(res)
     if not parts:
         return own
     comp_res = pd.concat(parts, ignore_index=True)
@@ -478,21 +491,13 @@ def _indicator_result(
     return pd.concat([own[first], comp_res, own[~first]], ignore_index=True)
 
 
-def _comparator_rows(
-    ws: Workspace, comp: Comparator, period: str, ind: Indicator
+def _reference_of(
+    cu: pd.DataFrame | None, primary: Comparator | None
 ) -> pd.DataFrame | None:
-    """A comparator's labelled count rows (:func:`_comparator_units`), once per workspace."""
-
-    def build() -> pd.DataFrame | None:
-        if comp.area_codes:
-            c = counts_filled(ws, period, ind, comp.area_codes)
-        else:
-            c = ws.counts.iloc[:0]  # the comparator's own counts are used
-        return _comparator_units(c, comp, ws.area_col, period, ind.id)
-
-    return ws.memo(
-        ("comparator_rows", period, ind, comp.code, comp.name, comp.area_codes), build
-    )
+    """The reference counts of a comparator's rows, None when it has none."""
+    if cu is None or not len(cu):
+        return None
+    return _reference_counts([cu], primary)
 
 
 def _units(
