@@ -1272,7 +1272,9 @@ def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
         frameon=False,
     )
     ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     data = pd.DataFrame(
         {
             "area_code": frame[area_col],
