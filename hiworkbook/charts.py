@@ -140,6 +140,62 @@ class Chart:
 _PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, the margin around a tight crop
 
 
+_TEXT_METRICS: dict = {}  # (text, font, dpi, rc) -> (width, height, descent) in pixels
+_TEXT_METRICS_MAX = 50_000
+_CANVAS: type | None = None
+
+
+def _canvas_class() -> type:
+    """An Agg canvas whose renderers share one cache of plain-text metrics.
+
+    Matplotlib caches a string's width, height and descent per renderer object, and a new
+    renderer is made for every figure size (the layout pass, the drawing of a tight box and
+    every chart of a report). The metrics of plain text depend only on the string, the font
+    properties, the dpi and the hinting settings, so these renderers look them up in one
+    process-wide table (cleared when it reaches 50,000 strings): a tick label, legend entry or
+    indicator name measured once is not shaped again by FreeType in the next chart, or in the
+    next place's report in a warm kernel. Mathtext and TeX are measured as usual.
+    """
+    global _CANVAS
+    if _CANVAS is not None:
+        return _CANVAS
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    class _SharedMetricsRenderer(RendererAgg):
+        def get_text_width_height_descent(self, s, prop, ismath):  # noqa: ANN001, ANN201
+            if ismath is not False:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            rc = mpl.rcParams
+            key = (
+                s,
+                prop.copy(),
+                self.dpi,
+                rc["text.hinting"],
+                rc["text.hinting_factor"],
+                rc.get("text.kerning_factor"),
+            )
+            hit = _TEXT_METRICS.get(key)
+            if hit is None:
+                hit = super().get_text_width_height_descent(s, prop, ismath)
+                if len(_TEXT_METRICS) >= _TEXT_METRICS_MAX:
+                    _TEXT_METRICS.clear()
+                _TEXT_METRICS[key] = hit
+            return hit
+
+    class _SharedMetricsCanvas(FigureCanvasAgg):
+        def get_renderer(self):  # noqa: ANN201
+            w, h = self.get_width_height(physical=True)
+            key = w, h, self.figure.dpi
+            if self._lastKey != key:
+                self.renderer = _SharedMetricsRenderer(w, h, self.figure.dpi)
+                self._lastKey = key
+            return self.renderer
+
+    _CANVAS = _SharedMetricsCanvas
+    return _CANVAS
+
+
 def _render_png(fig: Figure, dpi: int) -> bytes:
     """Lay out and draw ``fig`` once at ``dpi`` and return PNG bytes of its tight bounding box.
 
@@ -155,10 +211,9 @@ def _render_png(fig: Figure, dpi: int) -> bytes:
        canvas of the box's size, as savefig does.
     """
     import matplotlib.image as mimage
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
+    if not isinstance(fig.canvas, _canvas_class()):
+        _canvas_class()(fig)
     canvas = fig.canvas
     fig.set_dpi(dpi)
     renderer = canvas.get_renderer()

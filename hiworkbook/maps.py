@@ -149,9 +149,33 @@ class OfflineMap:
     allow_tiles: bool = False
     description: str = ""
     _stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    _page: tuple[tuple, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _fingerprint(self) -> tuple:
+        """What the page depends on, cheaply: the attributes and the tree of folium elements
+        (names of every child, recursively). Adding or removing a layer anywhere changes it."""
+
+        def tree(el: Any) -> tuple:
+            return tuple(
+                (name, tree(child))
+                for name, child in getattr(el, "_children", {}).items()
+            )
+
+        return (
+            self.title,
+            self.description,
+            self.allow_tiles,
+            tree(self.map.get_root()),
+        )
 
     def to_html(self) -> str:
         """The whole page, with Leaflet (and d3 if used) inlined.
+
+        The page is rendered once and kept while the map's element tree, title and description
+        are unchanged, so measuring a map's size (:func:`budgeted_map`) and showing it in the
+        report render it once.
 
         Returns
         -------
@@ -160,9 +184,15 @@ class OfflineMap:
         """
         from hiworkbook.assets import inline_assets
 
+        key = self._fingerprint()
+        if self._page is not None and self._page[0] == key:
+            return self._page[1]
         page = _stable_ids(self.map.get_root().render())
         page = _accessible_page(page, self.title, self.description)
-        return inline_assets(page, allow_tiles=self.allow_tiles)
+        page = inline_assets(page, allow_tiles=self.allow_tiles)
+        # folium adds elements while rendering: the key is the tree as rendered
+        self._page = (self._fingerprint(), page)
+        return page
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_html` to ``path`` atomically.
