@@ -125,6 +125,9 @@ def main() -> None:
             print(f"{name:34s} {sec:8.3f} {len(out) / 1e3:8.0f}")
         print(f"{'all drawing sections':34s} {total:8.3f}")
 
+        if not hasattr(charts, "_render_png"):  # an older hiworkbook: sections only
+            return
+
         def build() -> list:
             made.clear()
             for make in sections.values():
