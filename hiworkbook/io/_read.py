@@ -208,9 +208,9 @@ def _arrow_body(
 
     Taken only when the result is cell for cell what :func:`_csv_grid` and :func:`read_table`
     would give: UTF-8 (with or without a BOM) with no NUL byte; the header in the first row
-    (as :func:`_header_index` finds it); the same number of cells in every row, no blank line,
-    no line break inside quotes; no cell with leading or trailing white space (the string path's
-    stripping then changes nothing). Anything else, including any pyarrow parse error, returns
+    (as :func:`_header_index` finds it); the same number of cells in every row (a blank line is
+    a blank row, as there); no cell with leading or trailing white space (the string path's
+    stripping then changes nothing). Rows are numbered by CSV record, as pandas numbers them. Anything else, including any pyarrow parse error, returns
     None. The body's columns are numbered 0, 1, … with a ``_row`` column (file row numbers).
     """
     try:
@@ -254,7 +254,7 @@ def _arrow_body(
                 skip_rows_after_names=0,
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=sep, newlines_in_values=False, ignore_empty_lines=False
+                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, text),
