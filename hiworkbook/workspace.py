@@ -125,6 +125,13 @@ class Workspace:
     indicators : dict of str to Indicator
     comparators : list of Comparator
         Configured comparators other than the parent (e.g. England).
+
+    Notes
+    -----
+    :meth:`from_config` hands every caller its own Workspace over data held once per process.
+    An index derived from the tables and never changed (e.g. counts grouped by period) may be
+    kept in ``self.__dict__.setdefault("_derived", {})``: that dict is shared by every Workspace
+    handed out for the same inputs, so a warm kernel builds it once, not once per place.
     """
 
     def __init__(
