@@ -628,7 +628,13 @@ def load_population_ethnicity(
         "Lower Layer Super Output Areas Code",
     ]
     df = read_table(
-        path, log=log, label=label, sheet=sheet, header_row=header_row, expect=aliases
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=aliases,
+        categories=True,  # checks run once per distinct text
     )
     if df is None:
         return None
@@ -657,7 +663,7 @@ def load_population_ethnicity(
     )
     if cols is None:
         return None
-    codes = clean_codes(df, cols["area"], log=log, label=label)
+    codes = as_objects(clean_codes(df, cols["area"], log=log, label=label))
     pop = to_numbers(
         df,
         cols["population"],
@@ -668,11 +674,11 @@ def load_population_ethnicity(
         what="population counts",
     )
     per = (
-        normalise_period(df[cols["period"]])
+        as_objects(normalise_period(df[cols["period"]]))
         if "period" in cols
         else pd.Series(str(period), index=df.index)
     )
-    grp = df[cols["ethnic_group"]].astype(str).str.strip()
+    grp = as_objects(df[cols["ethnic_group"]]).astype(str).str.strip()
     tidy = pd.DataFrame(
         {
             "area": codes,
