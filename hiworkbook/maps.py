@@ -111,10 +111,16 @@ _PAGE_STYLE = """
     .hiw-legend ul { display: flex; flex-wrap: wrap; gap: 0 10px; }
     .folium-map { flex: 1 1 auto; height: auto !important; min-height: 0; }
   }
+  /* print (an A4 board paper, docs/index-and-pdf.md): the legend beside the map, not over it;
+     the map re-fits to what is left (fitBounds on resize) */
   @media print {
     * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-    .hiw-legend { box-shadow: none; }
     .leaflet-control-container { display: none; }
+    html body main { display: flex; flex-direction: row; align-items: flex-end; height: 100vh; }
+    .hiw-legend { position: static; order: 2; flex: 0 0 auto; max-width: 32%; max-height: none;
+      box-shadow: none; border-radius: 0; border-width: 0 0 0 1px; font-size: 10px; }
+    .hiw-legend h2 { font-size: 10px; }
+    .folium-map { flex: 1 1 auto; height: 100% !important; min-width: 0; }
   }
 </style>
 """
