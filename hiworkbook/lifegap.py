@@ -579,7 +579,9 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         fontsize=8.5,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     words = "; ".join(f"{k}: {v:+.2f} years" for k, v in parts.items())
     alt = (
         f"Stacked bar of the {row['gap']:.1f}-year gap in {sex} life expectancy between "

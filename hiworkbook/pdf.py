@@ -7,8 +7,10 @@ rows never split) do the layout; this module drives the browser:
 1. opens the report offline (every request that is not ``file:``/``data:``/``about:``/``blob:``
    is refused, as the reports need none);
 2. waits until every map frame has drawn its areas (Leaflet paths or canvas) and images loaded;
-3. prints with ``page.pdf(format="A4", print_background=True)`` and Chromium's footer template:
-   the report's title and date on the left, "Page N of M" on the right.
+3. prints with ``page.pdf(format="A4", print_background=True)``. The footer of every page is the
+   report's own CSS page-margin boxes (``templates/report.css``): "Page N of M" on the right and,
+   on the left, the report's title, to which the printer adds the date (a style it adds to the
+   page before printing) — the same footer a reader gets printing the HTML from Chromium.
 
 Chromium is Debian's ``/usr/bin/chromium`` (``scripts/install-chromium.sh``, ``make browser``),
 or the one named by ``HIWORKBOOK_CHROMIUM``; it is driven by Playwright's Python package
@@ -19,7 +21,6 @@ still written.
 
 from __future__ import annotations
 
-import html as _html
 import logging
 import os
 import shutil
@@ -28,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from hiworkbook.report import css_string
 
 __all__ = [
     "PdfUnavailable",
@@ -57,10 +60,6 @@ HOW_TO_GET_CHROMIUM = (
     "(or `make install`); or set HIWORKBOOK_CHROMIUM to a Chromium binary. The HTML reports are "
     "written either way."
 )
-_FOOTER = """<div style="font-size:8px;width:100%;padding:0 14mm;display:flex;
-justify-content:space-between;color:#333;font-family:system-ui,Arial,sans-serif">
-<span>{label}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages">
-</span></span></div>"""
 
 
 class PdfUnavailable(RuntimeError):
@@ -193,13 +192,11 @@ def _print_one(
         _wait_for_maps(page, int(timeout_s * 1000))
         page.emulate_media(media="print")
         page.wait_for_timeout(300)  # maps re-fit to the printed width
-        label = _html.escape(f"{title} — {date}" if date else title)
+        label = css_string(f"{title} — {date}" if date else title)
+        page.add_style_tag(content=f"@page {{ @bottom-left {{ content: {label}; }} }}")
         data = page.pdf(
             format="A4",
             print_background=True,
-            display_header_footer=True,
-            header_template="<span></span>",
-            footer_template=_FOOTER.format(label=label),
             margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
             prefer_css_page_size=False,
         )

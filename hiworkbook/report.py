@@ -39,6 +39,8 @@ __all__ = [
     "render_index",
     "write_html",
     "static_css",
+    "PRINT_TAGS",
+    "css_string",
 ]
 
 SYNTHETIC_TEXT = "Synthetic demonstration data — not real people or places"
@@ -46,6 +48,13 @@ SYNTHETIC_TEXT = "Synthetic demonstration data — not real people or places"
 REMOVE_TAGS = ("remove_cell", "remove-cell")
 _REMOVE_INPUT_TAGS = ("remove_input", "remove-input", "hide-input", "hide_input")
 _REMOVE_OUTPUT_TAGS = ("remove_output", "remove-output")
+#: Cell tags read by the print styles (``templates/report.css``); nbconvert writes each tag as a
+#: ``celltag_<tag>`` class on the cell. ``print-omit``: left out of the printed paper, with a
+#: print-only sentence in its place (:func:`_print_note`); ``print-grid``: its figures two a row
+#: on paper; ``print-compact``: its tables in a smaller type on paper; ``print-small``: its
+#: figure printed smaller. The screen view is the same with or without them.
+PRINT_TAGS = ("print-omit", "print-grid", "print-compact", "print-small")
+_PRINT_ONLY_TAG = "print-only"
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -67,13 +76,43 @@ def static_css() -> str:
 def _env() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def css_string(text: Any) -> Any:
+    """A quoted CSS string holding ``text``, safe inside a ``<style>`` element.
+
+    Every character other than letters, digits, space and ``,.:;()·–—-`` is written as a CSS
+    escape (``\\hex ``, CSS Syntax Level 3, section 4.3.7), so quotes, backslashes, ``<``/``>``
+    (no ``</style>``), ``&`` and line breaks cannot end the string or the element.
+
+    Parameters
+    ----------
+    text : Any
+        Plain text (``None`` gives ``""``).
+
+    Returns
+    -------
+    markupsafe.Markup
+        ``"..."`` with its quotes, marked safe for the template.
+    """
+    from markupsafe import Markup
+
+    out = []
+    for ch in "" if text is None else str(text):
+        if ch.isalnum() or ch in " ,.:;()·–—-":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
 
 
 def _version() -> str:
@@ -126,6 +165,7 @@ def render_page(
             footer=footer,
             generated=generated,
             heading_in_body=bool(re.search(r"<h1[\s>]", body, re.I)),
+            footer_label=f"{title} — {generated}" if generated else title,
             css=static_css(),
             version=_version(),
         )
@@ -175,6 +215,10 @@ def _strip_for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if not outs:
                 continue
         cells.append(cell)
+        if "print-omit" in tags and cell.get("cell_type") == "code":
+            note = _print_note(cell["outputs"])
+            if note:
+                cells.append(note)
     if dropped["stream"] or dropped["error"]:
         log.debug(
             "left out of the report: %d stream and %d error outputs",
@@ -188,6 +232,41 @@ def _strip_for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         )
     nb.cells = cells
     return nb
+
+
+_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"', re.I)
+
+
+def _print_note(outputs: Sequence[Mapping[str, Any]]) -> Any | None:
+    """A print-only markdown cell saying what a ``print-omit`` cell's figures were.
+
+    The sentence names each left-out figure by the first sentence of its alternative text (the
+    charts' ``alt`` says what they show) and says where the full figures are. The cell is tagged
+    ``print-only``: hidden (``display: none``) on screen, so screen readers never meet it.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    names = []
+    for out in outputs:
+        data = out.get("data", {}) or {}
+        html_text = data.get("text/html", "")
+        if isinstance(html_text, list):
+            html_text = "".join(html_text)
+        for alt in _ALT.findall(html_text):
+            first = _html.unescape(alt).split(". ")[0].rstrip(".")
+            if first:
+                names.append(first[0].lower() + first[1:])
+    if not names:
+        return None
+    what = "; ".join(names)
+    text = (
+        f"Not printed: the {what}. It is in the HTML version of this report, and its figures "
+        "are in the results CSV written beside it."
+    )
+    return new_markdown_cell(
+        f'<p class="hiw-print-note">{_html.escape(text, quote=False)}</p>',
+        metadata={"tags": [_PRINT_ONLY_TAG]},
+    )
 
 
 @cache
@@ -337,6 +416,7 @@ def render_index(
             footer=None,
             generated=None,
             heading_in_body=False,
+            footer_label=title,
             css=static_css(),
             version=_version(),
             body="",

@@ -655,7 +655,7 @@ def compare_areas_chart(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout(rect=(0, 0.9 / (0.2 * n + 2.0), 1, 1))
+    fig.set_layout_engine("tight", rect=(0, 0.9 / (0.2 * n + 2.0), 1, 1))
     counts = rows["benchmark"].value_counts()
     summary = "; ".join(
         f"{int(counts[k])} {bm.category(k).label.lower()}"
@@ -966,7 +966,9 @@ def inequality_chart(
         fontsize=8,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     parts = [
         f"{c}: "
         + (
@@ -1163,7 +1165,9 @@ def population_pyramid(
         loc="left",
         pad=16,
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     total = int(d["population"].sum())
     old = d[d["age_band"].map(_band_key) >= 65]
     young = d[d["age_band"].map(_band_key) < 15]
@@ -1292,7 +1296,9 @@ def scatter_chart(
         fontsize=8,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     strength = (
         ""
         if np.isnan(r)

@@ -17,7 +17,7 @@ import os
 import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from hiworkbook import __version__, paths
 from hiworkbook import io as hio
 from hiworkbook.config import ComparatorSpec, FileSpec, WorkbookConfig, load_config
 from hiworkbook.indicators import Indicator, load_indicators
+from hiworkbook.io._read import as_objects
 from hiworkbook.validate import DataError, ProblemLog, did_you_mean, format_values
 
 __all__ = ["Workspace", "Place", "Comparator", "load_place"]
@@ -127,6 +128,13 @@ class Workspace:
     indicators : dict of str to Indicator
     comparators : list of Comparator
         Configured comparators other than the parent (e.g. England).
+
+    Notes
+    -----
+    :meth:`from_config` hands every caller its own Workspace over data held once per process.
+    An index derived from the tables and never changed (e.g. counts grouped by period) may be
+    kept in ``self.__dict__.setdefault("_derived", {})``: that dict is shared by every Workspace
+    handed out for the same inputs, so a warm kernel builds it once, not once per place.
     """
 
     def __init__(
@@ -297,6 +305,10 @@ class Workspace:
             Reuse a validated copy from the cache folder (:func:`hiworkbook.paths.cache_dir`)
             when neither the config nor any input file has changed. Batch runs
             rely on this so each place's notebook does not re-read and re-check every file.
+            Within one process (a warm kernel running place after place) the copy is also
+            held in memory under the same key, so it is read once per process; each call gets
+            its own :class:`Workspace` whose tables are copy-on-write views of the held ones,
+            so nothing one notebook changes reaches the next.
 
         Raises
         ------
@@ -308,15 +320,20 @@ class Workspace:
         if cfg is None:
             log.raise_if_errors("the workbook config")
         key = _cache_key(cfg) if cache and not log.has_errors else None
+        if key:
+            held = _MEMO.get(_config_tag(cfg))
+            if held is not None and held[0] == key:
+                return _keyed(_handout(held[1], cfg), key)
         cached = _cache_read(cfg, key) if key else None
         if cached is not None:
-            cached.source_key = key
-            return cached
+            _remember(cfg, key, cached)
+            return _keyed(_handout(cached, cfg), key)
         ws = _load(cfg, log)
         log.raise_if_errors(f"the workbook {cfg.path.name}")
         if key:
             _cache_write(cfg, key, ws)
-            ws.source_key = key
+            _remember(cfg, key, ws)
+            return _keyed(_handout(ws, cfg), key)
         return ws
 
     # ------------------------------------------------------------------ properties
@@ -880,13 +897,87 @@ def _cache_key(cfg: WorkbookConfig) -> str:
     return h.hexdigest()[:20]
 
 
+#: Validated workspaces held in this process: config tag → (cache key, workspace). One per
+#: workbook, replaced when its key changes (an input, the config or hiworkbook changed).
+_MEMO: dict[str, tuple[str, Workspace]] = {}
+
+#: Text columns stored as categoricals in the cache file (codes + each distinct text once), so
+#: reading it is a few array copies instead of millions of string objects.
+_COMPACT = ("counts", "population", "population_ethnicity")
+
+
+def _keyed(ws: Workspace, key: str) -> Workspace:
+    """Mark a workspace as loaded from the inputs ``key`` hashes (:meth:`Workspace.memo`)."""
+    ws.source_key = key
+    return ws
+
+
+def _remember(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
+    _MEMO[_config_tag(cfg)] = (key, ws)
+
+
+def _handout(ws: Workspace, cfg: WorkbookConfig) -> Workspace:
+    """A new Workspace over the held one's data: tables are shallow copies (pandas'
+    copy-on-write makes any change a private copy), containers are copied, so a notebook that
+    changes its workspace cannot change the next notebook's."""
+
+    def view(frame: Any) -> Any:
+        return frame.copy(deep=False) if frame is not None else None
+
+    out = Workspace(
+        cfg,
+        view(ws.areas),
+        view(ws.population),
+        view(ws.counts),
+        dict(ws.indicators),
+        population_ethnicity=view(ws.population_ethnicity),
+        comparators=[
+            replace(c, counts=view(c.counts), values=view(c.values))
+            for c in ws.comparators
+        ],
+        warnings=list(ws.warnings),
+        sources=dict(ws.sources),
+    )
+    out.__dict__.setdefault("_derived", ws.__dict__.setdefault("_derived", {}))
+    return out
+
+
+def _compact(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    out = frame.copy(deep=False)
+    for c in out.columns:
+        col = out[c]
+        if (
+            col.dtype == object
+            and pd.api.types.infer_dtype(col, skipna=False) == "string"
+        ):
+            out[c] = col.astype(
+                pd.CategoricalDtype(pd.Index(col.unique(), dtype=object))
+            )
+    return out
+
+
+def _expand(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    for c in frame.columns:
+        if isinstance(frame[c].dtype, pd.CategoricalDtype):
+            frame[c] = as_objects(frame[c])
+    return frame
+
+
 def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
     path = _cache_dir(cfg) / f"workspace-{_config_tag(cfg)}-{key}.pickle"
     if not path.is_file():
         return None
     try:
         with path.open("rb") as fh:
-            ws = pickle.load(fh)
+            state = pickle.load(fh)
+        ws = Workspace.__new__(Workspace)
+        ws.__dict__.update(state)
+        for name in _COMPACT:
+            setattr(ws, name, _expand(getattr(ws, name)))
     except Exception:  # a stale or partial cache is ignored, never fatal
         log_.info("ignoring unreadable workspace cache %s", path)
         return None
@@ -901,8 +992,10 @@ def _cache_write(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
         tag = _config_tag(cfg)
         final = folder / f"workspace-{tag}-{key}.pickle"
         tmp = folder / f".workspace-{tag}-{key}.{os.getpid()}.tmp"
+        state = {k: v for k, v in ws.__dict__.items() if k != "_derived"}
+        state.update({name: _compact(getattr(ws, name)) for name in _COMPACT})
         with tmp.open("wb") as fh:
-            pickle.dump(ws, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(final)
         # an older validated copy of the same workbook is stale now: remove it
         for old in folder.glob(f"workspace-{tag}-*.pickle"):

@@ -225,3 +225,70 @@ def test_static_css_packaged():
     css = report.static_css()
     assert "@media print" in css
     assert (Path(report.__file__).parent / "templates" / "report.html.j2").is_file()
+
+
+def test_print_tags_mark_cells_and_leave_a_print_only_sentence():
+    """A ``print-omit`` cell is classed for the print styles and followed by a print-only
+    sentence naming its figure (from the image's alt text); on screen the sentence is hidden
+    (``display: none``), so screen readers never meet it."""
+    fig = (
+        f'<figure class="hiw-chart"><img src="data:image/png;base64,{PNG}" '
+        'alt="Bar chart of X for 9 small areas, sorted by value. Three worse."/></figure>'
+    )
+    page = report.notebook_to_html(
+        _nb(
+            new_code_cell(
+                "display(chart)",
+                metadata={"tags": ["print-omit"]},
+                outputs=[new_output("display_data", data={"text/html": fig})],
+            ),
+            new_code_cell(
+                "display(panel)",
+                metadata={"tags": ["print-grid", "print-compact"]},
+                outputs=[
+                    new_output("display_data", data={"text/html": "<p>PANEL</p>"})
+                ],
+            ),
+        ),
+        title="Place X: profile",
+    )
+    assert "celltag_print-omit" in page
+    assert "celltag_print-grid celltag_print-compact" in page
+    assert "celltag_print-only" in page
+    note = page[page.index('class="hiw-print-note"') :]
+    note = note[: note.index("</p>")]
+    assert "Not printed: the bar chart of X for 9 small areas, sorted by value." in note
+    assert "Three worse" not in note  # only the alt text's first sentence
+    assert "HTML version of this report" in note
+    # the note comes after the omitted cell, and only omitted cells get one
+    assert page.index("celltag_print-omit") < page.index("hiw-print-note")
+    assert page.count("hiw-print-note") == 1 + report.static_css().count(
+        "hiw-print-note"
+    )
+    css = report.static_css()
+    screen = css[: css.index("@media print")]
+    assert ".celltag_print-only" in screen and "display: none" in screen
+    assert ".celltag_print-omit { display: none !important; }" in css
+    # a print-omit cell without a figure gets no sentence
+    plain = report.notebook_to_html(
+        _nb(new_markdown_cell("## Omitted heading", metadata={"tags": ["print-omit"]})),
+        title="T",
+    )
+    assert "celltag_print-only" not in plain.split("</style>", 1)[1]
+
+
+def test_print_footer_carries_the_title_as_a_safe_css_string():
+    """Every printed page's footer (CSS page-margin boxes) has the title and "Page N of M";
+    a title cannot end the CSS string or the style element."""
+    assert str(report.css_string('a "b" \\ <x>')) == r'"a \22 b\22  \5c  \3c x\3e "'
+    page = report.render_page(
+        "<p>x</p>", title=f'Place {EVIL} "q"', generated="2 December 2026"
+    )
+    head = page[: page.index("</head>")]
+    assert "<script>" not in head and head.count("</style>") == 2
+    assert (
+        r'content: "Place \3c script\3e alert(1)\3c \2f script\3e  \22 q\22  — 2 December 2026"'
+        in head
+    )
+    css = report.static_css()
+    assert 'counter(page) " of " counter(pages)' in css

@@ -80,8 +80,13 @@ cells = [
         "        scheme=map_scheme,\n"
         "        outline=place.outline(),\n"
         "    )\n"
-        ")\n"
-        "display(hw.views.compare_areas_chart(results, map_indicator, level=benchmark_level))"
+        ")"
+    ),
+    # one bar per neighbourhood: the longest figure, left out of the printed board paper
+    # (report.py puts a print-only sentence in its place; templates/report.css)
+    new_code_cell(
+        "display(hw.views.compare_areas_chart(results, map_indicator, level=benchmark_level))",
+        metadata={"tags": ["print-omit"]},
     ),
     new_markdown_cell("## The gradient by deprivation"),
     new_code_cell(
@@ -90,12 +95,21 @@ cells = [
     ),
     new_markdown_cell("## Ethnicity"),
     new_code_cell(
-        "display(hw.charts.ethnicity_panel(results, ethnicity_indicators, level=benchmark_level))"
+        "display(hw.charts.ethnicity_panel(results, ethnicity_indicators, level=benchmark_level))",
+        metadata={"tags": ["print-grid"]},
     ),
     new_markdown_cell("## Population"),
-    new_code_cell("display(hw.views.population_pyramid(results))"),
-    new_markdown_cell("## Two indicators across neighbourhoods"),
-    new_code_cell("display(hw.views.scatter_chart(results, *scatter_indicators[:2]))"),
+    new_code_cell(
+        "display(hw.views.population_pyramid(results))",
+        metadata={"tags": ["print-small"]},
+    ),
+    new_markdown_cell(
+        "## Two indicators across neighbourhoods", metadata={"tags": ["print-omit"]}
+    ),
+    new_code_cell(
+        "display(hw.views.scatter_chart(results, *scatter_indicators[:2]))",
+        metadata={"tags": ["print-omit"]},
+    ),
     new_markdown_cell("## Trends"),
     new_code_cell(
         "periods = hw.trends.period_results(\n"
@@ -106,7 +120,8 @@ cells = [
         "    seed=seed,\n"
         "    reuse=results,\n"
         ")\n"
-        "display(hw.trendviews.trends_section(periods, trend_indicators, sii_trend_indicator))"
+        "display(hw.trendviews.trends_section(periods, trend_indicators, sii_trend_indicator))",
+        metadata={"tags": ["print-grid", "print-compact"]},
     ),
     new_markdown_cell("## Life expectancy gap"),
     new_code_cell(
@@ -117,7 +132,8 @@ cells = [
         "    pool=le_gap_pool,\n"
         "    comparator=comparator or None,\n"
         ")\n"
-        "display(hw.lifegap.gap_section(le_gap))"
+        "display(hw.lifegap.gap_section(le_gap))",
+        metadata={"tags": ["print-grid", "print-compact"]},
     ),
     new_code_cell(
         "display(\n"
