@@ -59,6 +59,7 @@ bench: $(STAMP) ## run the benchmarks and print their figures (see docs/benchmar
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_teaching.py
 	$(BIN)/python benchmarks/bench_trends.py
+	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_batch.py
 
 $(LAB_STAMP): pyproject.toml

@@ -49,14 +49,27 @@ class Chart:
     alt: str
     caption: str
     data: pd.DataFrame | None = field(default=None, repr=False)
+    _png_cache: tuple[int, bytes] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def png(self, dpi: int = 110) -> bytes:
-        """The chart as PNG bytes."""
-        buf = io.BytesIO()
-        self.figure.savefig(
-            buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}
-        )
-        return buf.getvalue()
+        """The chart as PNG bytes, cropped to its drawn content with a 0.1-inch margin.
+
+        The picture is what ``savefig(dpi=dpi, bbox_inches="tight")`` writes, made with one
+        draw instead of two: the figure is laid out (its layout engine, usually tight) and drawn
+        once on an Agg canvas at ``dpi``; the tight bounding box is measured with the same
+        renderer (text metrics are cached per renderer) and the pixels are cropped to it. Only
+        when something is drawn outside the figure (which a crop cannot show) does it fall back
+        to matplotlib's two-pass ``bbox_inches="tight"``. The bytes are kept until the figure
+        changes (``Figure.stale``), so a chart shown and saved is rendered once.
+        """
+        cached = self._png_cache
+        if cached is not None and cached[0] == dpi and not self.figure.stale:
+            return cached[1]
+        data = _render_png(self.figure, dpi)
+        self._png_cache = (dpi, data)
+        return data
 
     def svg(self) -> bytes:
         """The chart as SVG bytes (text kept as text; no date, so reproducible)."""
@@ -122,6 +135,178 @@ class Chart:
             f'<figure class="hiw-chart"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}"/><figcaption>{html.escape(self.caption)}</figcaption></figure>'
         )
+
+
+_PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, the margin around a tight crop
+
+
+_TEXT_METRICS: dict = {}  # (text, font, dpi, rc) -> (width, height, descent) in pixels
+_TEXT_METRICS_MAX = 50_000
+_CANVAS: type | None = None
+
+
+def _canvas_class() -> type:
+    """An Agg canvas whose renderers share one cache of plain-text metrics.
+
+    Matplotlib caches a string's width, height and descent per renderer object, and a new
+    renderer is made for every figure size (the layout pass, the drawing of a tight box and
+    every chart of a report). The metrics of plain text depend only on the string, the font
+    properties, the dpi and the hinting settings, so these renderers look them up in one
+    process-wide table (cleared when it reaches 50,000 strings): a tick label, legend entry or
+    indicator name measured once is not shaped again by FreeType in the next chart, or in the
+    next place's report in a warm kernel. Mathtext and TeX are measured as usual.
+    """
+    global _CANVAS
+    if _CANVAS is not None:
+        return _CANVAS
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    class _SharedMetricsRenderer(RendererAgg):
+        def get_text_width_height_descent(self, s, prop, ismath):  # noqa: ANN001, ANN201
+            if ismath is not False:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            rc = mpl.rcParams
+            key = (
+                s,
+                prop.copy(),
+                self.dpi,
+                rc["text.hinting"],
+                rc["text.hinting_factor"],
+                rc.get("text.kerning_factor"),
+            )
+            hit = _TEXT_METRICS.get(key)
+            if hit is None:
+                hit = super().get_text_width_height_descent(s, prop, ismath)
+                if len(_TEXT_METRICS) >= _TEXT_METRICS_MAX:
+                    _TEXT_METRICS.clear()
+                _TEXT_METRICS[key] = hit
+            return hit
+
+    class _SharedMetricsCanvas(FigureCanvasAgg):
+        def get_renderer(self):  # noqa: ANN201
+            w, h = self.get_width_height(physical=True)
+            key = w, h, self.figure.dpi
+            if self._lastKey != key:
+                self.renderer = _SharedMetricsRenderer(w, h, self.figure.dpi)
+                self._lastKey = key
+            return self.renderer
+
+    _CANVAS = _SharedMetricsCanvas
+    return _CANVAS
+
+
+def _render_png(fig: Figure, dpi: int) -> bytes:
+    """Lay out and draw ``fig`` once at ``dpi`` and return PNG bytes of its tight bounding box.
+
+    The same picture as ``fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")`` (the
+    drawn content plus a 0.1-inch margin in the figure's face colour; no "Software" metadata,
+    so the bytes are the same on every run) with one layout pass and one draw instead of
+    savefig's layout, dry-run draw, second layout and real draw:
+
+    1. the figure's layout engine (tight layout) runs once, on the Agg renderer that draws;
+    2. the tight bounding box is measured with that renderer (its text metrics are cached);
+    3. if everything drawn lies inside the figure, the figure is drawn once and the pixels are
+       cropped to the box; otherwise (a legend or title placed outside) it is drawn once on a
+       canvas of the box's size, as savefig does.
+    """
+    if not isinstance(fig.canvas, _canvas_class()):
+        _canvas_class()(fig)
+    canvas = fig.canvas
+    fig.set_dpi(dpi)
+    renderer = canvas.get_renderer()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")  # laid out: the draw must not do it again
+    try:
+        tight = fig.get_tightbbox(renderer)  # inches
+        width, height = fig.get_size_inches()
+        eps = 0.5 / dpi
+        inside = (
+            tight.x0 >= -eps
+            and tight.y0 >= -eps
+            and tight.x1 <= width + eps
+            and tight.y1 <= height + eps
+        )
+        if not inside:
+            return _render_png_outside(fig, tight.padded(_PAD_INCHES), dpi, renderer)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+            fig.stale = False  # the engine is back; the picture has not changed
+    rows, cols = rgba.shape[:2]
+    pad = _PAD_INCHES * dpi
+    # pixel box of the padded tight bbox; rows count down from the top of the buffer
+    x0 = int(np.floor(tight.x0 * dpi - pad))
+    x1 = x0 + int(tight.width * dpi + 2 * pad)
+    top = int(np.floor((height - tight.y1) * dpi - pad))
+    bottom = top + int(tight.height * dpi + 2 * pad)
+    face = [round(255 * c) for c in fig.get_facecolor()]
+    out = np.empty((bottom - top, x1 - x0, 4), dtype=np.uint8)
+    out[:] = np.array(face, dtype=np.uint8)
+    sy0, sy1 = max(top, 0), min(bottom, rows)
+    sx0, sx1 = max(x0, 0), min(x1, cols)
+    out[sy0 - top : sy1 - top, sx0 - x0 : sx1 - x0] = rgba[sy0:sy1, sx0:sx1]
+    return _encode_png(out, dpi)
+
+
+def _encode_png(rgba: np.ndarray, dpi: int) -> bytes:
+    """PNG bytes of an RGBA pixel array (rows from the top), with the dpi recorded.
+
+    An opaque picture (every alpha 255, as with the charts' white face) is written as RGB, the
+    same pixels in three bytes instead of four; zlib level 3 compresses these flat-colour
+    pictures about as small as level 6 in half the time. No text chunks and no time stamp, so
+    the same pixels give the same bytes.
+    """
+    from PIL import Image
+
+    arr = np.ascontiguousarray(rgba)
+    if bool((arr[..., 3] == 255).all()):
+        arr = np.ascontiguousarray(arr[..., :3])
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="png", compress_level=3, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _render_png_outside(fig: Figure, box, dpi: int, renderer) -> bytes:
+    """Draw ``fig`` (already laid out) once on a canvas the size of ``box`` (inches, padded).
+
+    What savefig does after its dry run for ``bbox_inches="tight"``: matplotlib's own
+    ``_tight_bbox.adjust_bbox`` moves the figure onto the box, the figure is drawn and
+    restored. If that helper is missing or has another signature (it is private), savefig is
+    called with the box instead (one more dry-run draw, the same picture).
+    """
+    import inspect
+
+    buf = io.BytesIO()
+    try:
+        from matplotlib._tight_bbox import adjust_bbox
+
+        params = list(inspect.signature(adjust_bbox).parameters)
+    except (ImportError, ValueError, TypeError):
+        params = []
+    canvas = fig.canvas
+    if params == ["fig", "bbox_inches", "renderer", "fixed_dpi"]:
+        restore = adjust_bbox(fig, box, renderer, canvas.fixed_dpi)
+        try:
+            canvas.draw()
+            rgba = np.asarray(canvas.buffer_rgba()).copy()
+        finally:
+            restore()
+        return _encode_png(rgba, dpi)
+    else:
+        fig.savefig(
+            buf,
+            format="png",
+            dpi=dpi,
+            bbox_inches=box,
+            pad_inches=0,
+            metadata={"Software": None},
+        )
+    return buf.getvalue()
 
 
 def quintile_chart(
@@ -239,7 +424,9 @@ def quintile_chart(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out when drawn, with the renderer that draws it
 
     parts = [
         f"{label}: {fmt_value(v, ind.unit)}"
@@ -353,7 +540,9 @@ def ethnicity_chart(
     ax.set_title(
         f"{ind.name} by ethnic group, {results.period}", fontsize=9, loc="left"
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out when drawn, with the renderer that draws it
     words = {k: bm.category(k).label.lower() for k in bm.CATEGORIES}
     parts = [
         f"{short_group(c)}: "
@@ -561,7 +750,9 @@ def funnel_plot(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out when drawn, with the renderer that draws it
 
     high = int((lim["significance_99_8"] == "high").sum())
     low = int((lim["significance_99_8"] == "low").sum())

@@ -208,13 +208,18 @@ def check_place_coverage(
     if lookup is None or area_col not in lookup:
         return
     files = files or {}
+
+    def as_text(codes: pd.Series) -> set[str]:
+        # distinct values first: a population table has millions of rows
+        return set(pd.Series(codes.unique(), dtype=object).astype(str))
+
     have = {
-        "boundaries": set(areas[area_col].astype(str)),
+        "boundaries": as_text(areas[area_col]),
     }
     if deprivation is not None and area_col in deprivation:
-        have["deprivation"] = set(deprivation[area_col].astype(str))
+        have["deprivation"] = as_text(deprivation[area_col])
     if population is not None and len(population) and area_col in population:
-        have["population"] = set(population[area_col].astype(str))
+        have["population"] = as_text(population[area_col])
     in_boundaries = have["boundaries"]
     for lv in levels:
         code_col, name_col = f"{lv}_code", f"{lv}_name"

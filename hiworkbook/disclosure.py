@@ -1135,11 +1135,27 @@ def run_plan(
     policy = policy or ws.config.disclosure
     if not policy.suppresses:
         return {}
-    cache = ws.__dict__.setdefault("_disclosure_plans", {})
+    if hasattr(
+        ws, "memo"
+    ):  # memoised per workspace data (dropped when a table is replaced)
+        return ws.memo(
+            ("disclosure_plan", str(period), policy),
+            lambda: _stored_plan(ws, str(period), policy, {}),
+        )
+    return _stored_plan(
+        ws, str(period), policy, ws.__dict__.setdefault("_disclosure_plans", {})
+    )
+
+
+def _stored_plan(
+    ws: Any, period: str, policy: DisclosurePolicy, cache: dict
+) -> dict[tuple, str]:
     ck = (str(period), policy)
     if ck in cache:
         return cache[ck]
-    path = _plan_path(ws, str(period), policy)
+    # the file cache only for a workspace read from unchanged inputs
+    unchanged = getattr(ws, "source_key", "") is not None
+    path = _plan_path(ws, str(period), policy) if unchanged else None
     if path is not None and path.is_file():
         try:
             with path.open("rb") as fh:

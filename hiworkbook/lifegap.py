@@ -218,11 +218,9 @@ def _select(
 ) -> pd.DataFrame:
     if counts is not None:
         c = counts[counts["indicator_id"].isin(ids)]
+        c = c[c["period"].astype(str).isin(periods)]
     else:
-        c = ws.counts[
-            ws.counts["indicator_id"].isin(ids) & ws.counts[ws.area_col].isin(areas)
-        ]
-    c = c[c["period"].astype(str).isin(periods)]
+        c = ws.counts_for([str(p) for p in periods], ids, areas)
     if "ethnic_group" in c:
         c = c[c["ethnic_group"] == "all"]
     return c
@@ -236,10 +234,7 @@ def _group_frame(
     c["numerator"] = pd.to_numeric(c["numerator"])
     c["denominator"] = pd.to_numeric(c["denominator"])
     if c["denominator"].isna().any() and not from_counts:
-        pop = ws.population[
-            ws.population[ws.area_col].isin(areas)
-            & ws.population["period"].astype(str).isin(period_list)
-        ]
+        pop = ws.population_for([str(p) for p in period_list], areas)
         # the life table's bands "0" and "1-4" are not in ESP populations: need denominators
         if set(c["age_band"]) & {"0", "1-4"}:
             raise ValueError(
@@ -317,8 +312,34 @@ def le_gap(
     -------
     LEGap
         Gap and decomposition for each sex; NaN with a note where a group's life table cannot be
-        formed (e.g. no deaths at 90+, a band with no population).
+        formed (e.g. no deaths at 90+, a band with no population). Groups given by name are
+        decomposed once per place and arguments (a report's section and its summary ask for the
+        same gap): the same LEGap is returned again; treat it as read-only.
     """
+    if isinstance(groups, str):
+        # a report and its summary ask for the same gap: made once per place (the place's memo)
+        key = (
+            groups,
+            str(period or place.period or place.workspace.default_period),
+            pool,
+            comparator,
+            le_indicator,
+        )
+        memo = place.__dict__.setdefault("_le_gaps", {})
+        if key not in memo:
+            memo[key] = _le_gap(place, groups, period, pool, comparator, le_indicator)
+        return memo[key]
+    return _le_gap(place, groups, period, pool, comparator, le_indicator)
+
+
+def _le_gap(
+    place: Place,
+    groups: GapGroups | str,
+    period: str | None,
+    pool: int,
+    comparator: str | None,
+    le_indicator: str,
+) -> LEGap:
     ws = place.workspace
     if isinstance(groups, str):
         try:
@@ -327,13 +348,11 @@ def le_gap(
             g = GapGroups(place.name, comparator or "a comparator")
             return _empty(g, [], ["female", "male"], str(exc), ws.synthetic)
     period = str(period or place.period or ws.default_period)
-    have = sorted(
+    have = [
         p
-        for p in ws.counts.loc[ws.counts["indicator_id"] == le_indicator, "period"]
-        .astype(str)
-        .unique()
-        if p <= period
-    )
+        for p in ws.periods
+        if p <= period and le_indicator in ws.indicators_with_counts(p)
+    ]
     periods = have[-pool:] if have else []
     cause_of = {i: ind.cause for i, ind in ws.indicators.items() if ind.cause}
     frames = []
@@ -560,7 +579,9 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         fontsize=8.5,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     words = "; ".join(f"{k}: {v:+.2f} years" for k, v in parts.items())
     alt = (
         f"Stacked bar of the {row['gap']:.1f}-year gap in {sex} life expectancy between "

@@ -155,9 +155,33 @@ class OfflineMap:
     allow_tiles: bool = False
     description: str = ""
     _stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    _page: tuple[tuple, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _fingerprint(self) -> tuple:
+        """What the page depends on, cheaply: the attributes and the tree of folium elements
+        (names of every child, recursively). Adding or removing a layer anywhere changes it."""
+
+        def tree(el: Any) -> tuple:
+            return tuple(
+                (name, tree(child))
+                for name, child in getattr(el, "_children", {}).items()
+            )
+
+        return (
+            self.title,
+            self.description,
+            self.allow_tiles,
+            tree(self.map.get_root()),
+        )
 
     def to_html(self) -> str:
         """The whole page, with Leaflet (and d3 if used) inlined.
+
+        The page is rendered once and kept while the map's element tree, title and description
+        are unchanged, so measuring a map's size (:func:`budgeted_map`) and showing it in the
+        report render it once.
 
         Returns
         -------
@@ -166,9 +190,15 @@ class OfflineMap:
         """
         from hiworkbook.assets import inline_assets
 
+        key = self._fingerprint()
+        if self._page is not None and self._page[0] == key:
+            return self._page[1]
         page = _stable_ids(self.map.get_root().render())
         page = _accessible_page(page, self.title, self.description)
-        return inline_assets(page, allow_tiles=self.allow_tiles)
+        page = inline_assets(page, allow_tiles=self.allow_tiles)
+        # folium adds elements while rendering: the key is the tree as rendered
+        self._page = (self._fingerprint(), page)
+        return page
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_html` to ``path`` atomically.
@@ -1278,7 +1308,9 @@ def _static_benchmark_map(frame, area_col, title, items, heading, desc, outline)
         frameon=False,
     )
     ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     data = pd.DataFrame(
         {
             "area_code": frame[area_col],

@@ -16,6 +16,7 @@ disclosure control once (:mod:`hiworkbook.disclosure`), so maps, charts, tables 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 from hiworkbook import disclosure, inequality, stats
 from hiworkbook.indicators import Indicator
 from hiworkbook.validate import ProblemLog, did_you_mean
-from hiworkbook.workspace import Comparator, Place, nearest_period
+from hiworkbook.workspace import Comparator, Place, Workspace, nearest_period
 
 _log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def place_results(
     comparator: str | None = None,
     sii_reps: int = 100_000,
     seed: int = 1,
+    sii_indicators: list[str] | None = None,
 ) -> PlaceResults:
     """Compute the result table for one place.
 
@@ -206,6 +208,11 @@ def place_results(
         Monte-Carlo simulations for the SII confidence interval (PHE's default).
     seed : int, default 1
         Seed for the SII simulation: same inputs and seed give the same numbers.
+    sii_indicators : list of str, optional
+        Calculate the SII of these indicators only (default every indicator): each indicator's
+        SII is drawn from its own random stream, so it is the same number whichever others are
+        calculated with it. Trends use it for earlier periods, whose SIIs a report shows for
+        fewer indicators.
 
     Returns
     -------
@@ -214,10 +221,8 @@ def place_results(
     ws = place.workspace
     period = str(period or place.period or ws.default_period)
     area_col = ws.area_col
-    counts = ws.counts[ws.counts["period"].astype(str) == period]
-    wanted = indicators or [
-        i for i in ws.indicators if i in set(counts["indicator_id"])
-    ]
+    have = ws.indicators_with_counts(period)
+    wanted = indicators or [i for i in ws.indicators if i in set(have)]
     unknown = [i for i in wanted if i not in ws.indicators]
     if unknown:
         log = ProblemLog()
@@ -228,26 +233,16 @@ def place_results(
             )
         log.raise_if_errors("place_results")
     primary = _primary(place.comparators, comparator)
+    levels = _levels(confidence)
 
     frames = []
     for ind_id in wanted:
+        if ind_id not in have:
+            continue
         ind = ws.indicators[ind_id]
-        c = counts[counts["indicator_id"] == ind_id]
-        if c.empty:
+        res = _indicator_result(place, ind, period, levels, primary)
+        if res is None:
             continue
-        c = _fill_denominators(c, ws.population, area_col, period, ind)
-        units = _units(c, place, area_col, ind)
-        for comp in place.comparators:
-            cu = _comparator_units(c, comp, area_col, period, ind_id)
-            if cu is not None:
-                units.append(cu)
-        if not units:
-            continue
-        data = pd.concat(units, ignore_index=True)
-        reference = (
-            _reference_counts(units, primary) if ind.measure == "isratio" else None
-        )
-        res = _calculate(data, ind, _levels(confidence), reference)
         res = _with_998(res, confidence)
         res = _add_published(res, place.comparators, ind, period)
         res = res.assign(
@@ -267,7 +262,10 @@ def place_results(
     table = _compare(table, place, primary)
     # The SII summarises a fitted line, not cells, so it uses the quintile values before
     # suppression (as PHE does); it reveals no small count.
-    sii = _sii(table, ws.indicators, sii_reps, seed)
+    sii_table = table
+    if sii_indicators is not None:
+        sii_table = table[table["indicator_id"].isin(list(sii_indicators))]
+    sii = _sii(sii_table, ws.indicators, sii_reps, seed)
     # small areas inside each quintile add up to the quintile: a linked set for secondary suppression
     quintiles = place.areas.set_index(area_col)["imd_quintile"].dropna().astype(int)
     table = disclosure.apply(
@@ -325,14 +323,31 @@ def _fill_denominators(
     periods = sorted(population["period"].astype(str).unique())
     use = period if period in periods else nearest_period(period, periods)
     pop = population[population["period"].astype(str) == use]
+    shape = (False, set(c["sex"]) == {"persons"}, set(c["age_band"]) == {"all"})
+    return _fill_from(c, pop, area_col, period, ind, shape)
+
+
+def _fill_from(
+    c: pd.DataFrame,
+    pop: pd.DataFrame,
+    area_col: str,
+    period: str,
+    ind: Indicator,
+    shape: tuple[bool, bool, bool],
+) -> pd.DataFrame:
+    """:func:`_fill_denominators` with the population of the period to use (``pop``) and the
+    shape of the indicator's counts (complete, persons only, all ages only) given."""
+    complete, persons_only, all_ages = shape
+    if complete:
+        return c
     keys = [area_col, "sex", "age_band"]
-    if set(c["sex"]) == {"persons"}:
+    if persons_only:
         pop = (
             pop.groupby([area_col, "age_band"], as_index=False)["population"]
             .sum()
             .assign(sex="persons")
         )
-    if set(c["age_band"]) == {"all"}:
+    if all_ages:
         pop = (
             pop.groupby([area_col, "sex"], as_index=False)["population"]
             .sum()
@@ -353,6 +368,137 @@ def _fill_denominators(
     filled["denominator"] = filled["population"]
     filled = filled.drop(columns="population")
     return pd.concat([known, filled[c.columns]], ignore_index=True)
+
+
+def counts_filled(
+    ws: Workspace, period: str, ind: Indicator, areas: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """An indicator's count rows of one period and some small areas, missing denominators
+    filled from the population.
+
+    The rows of :meth:`Workspace.counts_for` with :func:`_fill_denominators` applied, but
+    reading only the rows of ``areas``: whether denominators are missing, and whether the counts
+    are for persons or all ages only, is decided on the indicator's rows of every area (once
+    per workspace, :meth:`Workspace.memo`), so the rows returned for ``areas`` are those the
+    whole table gives for them.
+
+    Parameters
+    ----------
+    ws : Workspace
+    period : str
+    ind : Indicator
+    areas : iterable of str, optional
+        Small-area codes; default every area.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    period = str(period)
+    c = ws.counts_for(period, ind.id, areas)
+    shape = ws.memo(("counts_shape", period, ind.id), lambda: _shape(ws, period, ind))
+    if shape[0] or ws.population.empty:
+        return c
+    periods = ws.population_periods
+    use = period if period in periods else nearest_period(period, periods)
+    pop = ws.population_for(use, areas)
+    return _fill_from(c, pop, ws.area_col, period, ind, shape)
+
+
+def _shape(ws: Workspace, period: str, ind: Indicator) -> tuple[bool, bool, bool]:
+    c = ws.counts_for(period, ind.id)
+    complete = "denominator" in c and bool(c["denominator"].notna().all())
+    return (
+        complete,
+        set(c["sex"]) == {"persons"},
+        set(c["age_band"]) == {"all"},
+    )
+
+
+def _indicator_result(
+    place: Place,
+    ind: Indicator,
+    period: str,
+    levels: list[float],
+    primary: Comparator | None,
+) -> pd.DataFrame | None:
+    """One indicator's rows of the result table (before significance and suppression): the
+    place, its quintiles, ethnic groups and small areas, and its aggregate comparators.
+
+    The same rows, in the same order, as one :func:`_calculate` over every unit: the
+    comparators' rows (shared by every place with the same comparators, so computed once per
+    workspace, :meth:`Workspace.memo`) sit between the place's "area" rows and its
+    breakdowns, where the sorted groups of one call put them.
+    """
+    ws = place.workspace
+    area_col = ws.area_col
+    c = counts_filled(ws, period, ind, place.areas[area_col])
+    # only what the units and the PHE methods read: fewer columns to copy at every step
+    keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
+    c = c[[k for k in keep if k in c]]
+    units = _units(c, place, area_col, ind)
+    comps = [comp for comp in place.comparators if comp.kind == "aggregate"]
+
+    def rows(comp: Comparator) -> pd.DataFrame | None:
+        # a comparator's labelled count rows: made when its values are, and not kept
+        if comp.area_codes:
+            cc = counts_filled(ws, period, ind, comp.area_codes)
+        else:
+            cc = ws.counts.iloc[:0]  # the comparator's own counts are used
+        return _comparator_units(cc, comp, area_col, period, ind.id)
+
+    def ckey(comp: Comparator) -> tuple:
+        return (period, ind, comp.code, comp.name, comp.area_codes)
+
+    reference = None
+    shared = True  # the comparators' values do not depend on the place
+    if ind.measure == "isratio":
+        # expected counts from the primary comparator's rates (the first of its units with
+        # rows, as _reference_counts picks), else from the place's own
+        code = primary.code if primary is not None else None
+        own_ref = code is not None and any(
+            len(u) and (u["area_code"] == code).all() for u in units
+        )
+        if code is not None and not own_ref:
+            for comp in comps:
+                if comp.code != code:
+                    continue
+                reference = ws.memo(
+                    ("comparator_reference", *ckey(comp)),
+                    lambda comp=comp: _reference_of(rows(comp), primary),
+                )
+                if reference is not None:
+                    break
+        if reference is None:
+            shared = False
+            reference = _reference_counts(units, primary)
+    own = _calculate(pd.concat(units, ignore_index=True), ind, levels, reference)
+    parts = []
+    for comp in comps:
+
+        def build(comp: Comparator = comp) -> pd.DataFrame | None:
+            cu = rows(comp)
+            return None if cu is None else _calculate(cu, ind, levels, reference)
+
+        key = ("comparator_result", *ckey(comp), tuple(levels), primary)
+        res = ws.memo(key, build) if shared else build()
+        if res is not None:
+            parts.append(res)
+    if not parts:
+        return own
+    comp_res = pd.concat(parts, ignore_index=True)
+    comp_res = comp_res.sort_values(_GROUPS, kind="stable", na_position="last")
+    first = own["breakdown"] <= "comparator"
+    return pd.concat([own[first], comp_res, own[~first]], ignore_index=True)
+
+
+def _reference_of(
+    cu: pd.DataFrame | None, primary: Comparator | None
+) -> pd.DataFrame | None:
+    """The reference counts of a comparator's rows, None when it has none."""
+    if cu is None or not len(cu):
+        return None
+    return _reference_counts([cu], primary)
 
 
 def _units(

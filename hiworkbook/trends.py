@@ -91,6 +91,7 @@ def period_results(
     seed: int = 1,
     reuse: PlaceResults | None = None,
     progress: bool = False,
+    sii_indicators: list[str] | None = None,
 ) -> PeriodResults:
     """The place's result table for every period the data hold.
 
@@ -111,6 +112,11 @@ def period_results(
         settings: used as they are rather than computed again.
     progress : bool, default False
         Show a tqdm progress bar.
+    sii_indicators : list of str, optional
+        Simulate the SII of these indicators only in the periods computed here (default every
+        indicator; ``reuse`` is kept as it is). Each SII is the one the full run gives.
+        :func:`gap_trends` and the report's trends section test every indicator's SII, so the
+        report computes them all.
 
     Returns
     -------
@@ -131,7 +137,7 @@ def period_results(
         if reuse is not None and str(reuse.period) == p:
             by[p] = reuse
             continue
-        have = set(ws.counts.loc[ws.counts["period"].astype(str) == p, "indicator_id"])
+        have = set(ws.indicators_with_counts(p))
         ids = [i for i in (indicators or ws.indicators) if i in have]
         if not ids:
             continue
@@ -143,6 +149,7 @@ def period_results(
             comparator=comparator,
             sii_reps=sii_reps,
             seed=seed,
+            sii_indicators=sii_indicators,
         )
     done = sorted(by)
     table = pd.concat([by[p].table for p in done], ignore_index=True) if done else None

@@ -97,7 +97,9 @@ def trend_chart(it: trends.IndicatorTrend):
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     words = "; ".join(
         f"{p}: {'suppressed' if f else fmt_value(v, ind.unit)}"
         for p, v, f in zip(periods, vals, sup, strict=True)
@@ -161,7 +163,9 @@ def sii_trend_chart(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     words = "; ".join(
         f"{p}: {a:,.1f} (95% CI {b:,.1f} to {c:,.1f})"
         for p, a, b, c in zip(s["period"], v, lo, hi, strict=True)

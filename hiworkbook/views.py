@@ -85,7 +85,9 @@ def peer_values(
     Computed from the small-area counts with the same PHE method and in one vectorised call
     per indicator (:func:`hiworkbook.results.place_results` internals), with disclosure control
     applied, so a spine chart can range a place against its peers as Fingertips ranges a local
-    authority against all of England's.
+    authority against all of England's. The peers are the same for every place of a level, so
+    they are computed once per workspace, period and indicator set
+    (:meth:`hiworkbook.workspace.Workspace.memo`) and reused by a run's other places.
 
     Returns
     -------
@@ -93,12 +95,27 @@ def peer_values(
         ``indicator_id``, ``sex``, ``area_code``, ``area_name``, ``value``, ``lower_ci``,
         ``upper_ci``, ``is_suppressed``.
     """
-    from hiworkbook import disclosure
-    from hiworkbook import results as R
-
     place = results.place
     ws = place.workspace
     level = level or place.level
+    key = (
+        "peer_values",
+        results.period,
+        level,
+        None if places is None else tuple(places),
+        tuple(results.indicators.items()),
+        results.confidence,
+    )
+    # the same for every place of the level: computed once per workspace (a run's first place)
+    return ws.memo(key, lambda: _peer_values(ws, results, level, places)).copy()
+
+
+def _peer_values(
+    ws, results: PlaceResults, level: str, places: Sequence[str] | None
+) -> pd.DataFrame:
+    from hiworkbook import disclosure
+    from hiworkbook import results as R
+
     code_col, name_col = f"{level}_code", f"{level}_name"
     areas = ws.areas
     if code_col not in areas:
@@ -107,13 +124,11 @@ def peer_values(
     names = keep.drop_duplicates(code_col).set_index(code_col)
     names = names[name_col] if name_col in names else names.index.to_series()
     member = keep.set_index(ws.area_col)[code_col]
-    counts = ws.counts[ws.counts["period"].astype(str) == results.period]
     frames = []
     for ind_id, ind in results.indicators.items():
-        c = counts[counts["indicator_id"] == ind_id]
+        c = R.counts_filled(ws, results.period, ind)
         if c.empty:
             continue
-        c = R._fill_denominators(c, ws.population, ws.area_col, results.period, ind)
         if "ethnic_group" in c:
             c = c[c["ethnic_group"] == "all"]
         c = c.assign(_p=c[ws.area_col].map(member)).dropna(subset=["_p"])
@@ -217,12 +232,17 @@ def spine_table(
         peer_name = "small areas"
     if "is_suppressed" in peers:
         peers = peers[~peers["is_suppressed"].fillna(False).astype(bool)]
+    peer_vals = pd.to_numeric(peers["value"], errors="coerce")
+    by_key = {
+        k: g.dropna().to_numpy(dtype=float)
+        for k, g in peer_vals.groupby(
+            [peers["indicator_id"], peers["sex"]], sort=False, dropna=False
+        )
+    }
+    empty = np.empty(0, dtype=float)
     rows = []
     for i, r in area.iterrows():
-        pv = peers[
-            (peers["indicator_id"] == r["indicator_id"]) & (peers["sex"] == r["sex"])
-        ]
-        v = pd.to_numeric(pv["value"], errors="coerce").dropna().to_numpy(dtype=float)
+        v = by_key.get((r["indicator_id"], r["sex"]), empty)
         row = {
             "indicator_id": r["indicator_id"],
             "indicator_name": r["indicator_name"],
@@ -641,7 +661,7 @@ def compare_areas_chart(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout(rect=(0, 0.9 / (0.2 * n + 2.0), 1, 1))
+    fig.set_layout_engine("tight", rect=(0, 0.9 / (0.2 * n + 2.0), 1, 1))
     counts = rows["benchmark"].value_counts()
     summary = "; ".join(
         f"{int(counts[k])} {bm.category(k).label.lower()}"
@@ -952,7 +972,9 @@ def inequality_chart(
         fontsize=8,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     parts = [
         f"{c}: "
         + (
@@ -1032,13 +1054,18 @@ def pyramid_table(
         log.raise_if_errors("the population pyramid")
     from hiworkbook.workspace import nearest_period
 
-    periods = sorted(pop["period"].astype(str).unique())
+    periods = ws.population_periods
     use = (
         results.period
         if results.period in periods
         else nearest_period(results.period, periods)
     )
-    p = pop[(pop["period"].astype(str) == use) & pop["sex"].isin(["female", "male"])]
+
+    def by_band(areas: Sequence[str]) -> pd.Series:
+        p = ws.population_for(use, areas)
+        p = p[p["sex"].isin(["female", "male"])]
+        return p.groupby(["age_band", "sex"])["population"].sum()
+
     col = ws.area_col
     members = None
     cname = ""
@@ -1051,12 +1078,9 @@ def pyramid_table(
                 break
     if members is None:
         members, cname = ws.areas[col].tolist(), f"all areas of {ws.config.name}"
-    mine = (
-        p[p[col].isin(place.area_codes)]
-        .groupby(["age_band", "sex"])["population"]
-        .sum()
-    )
-    theirs = p[p[col].isin(members)].groupby(["age_band", "sex"])["population"].sum()
+    mine = by_band(place.area_codes)
+    # the comparator's pyramid is every place's of the same parent: once per workspace
+    theirs = ws.memo(("pyramid", use, tuple(members)), lambda: by_band(members))
     out = (
         pd.concat(
             [mine.rename("population"), theirs.rename("comparator_population")], axis=1
@@ -1147,7 +1171,9 @@ def population_pyramid(
         loc="left",
         pad=16,
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     total = int(d["population"].sum())
     old = d[d["age_band"].map(_band_key) >= 65]
     young = d[d["age_band"].map(_band_key) < 15]
@@ -1276,7 +1302,9 @@ def scatter_chart(
         fontsize=8,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine(
+        "tight"
+    )  # laid out by Chart.png, with the renderer that draws
     strength = (
         ""
         if np.isnan(r)

@@ -15,17 +15,21 @@ import hashlib
 import logging
 import os
 import pickle
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from hiworkbook import __version__, paths
 from hiworkbook import io as hio
 from hiworkbook.config import ComparatorSpec, FileSpec, WorkbookConfig, load_config
 from hiworkbook.indicators import Indicator, load_indicators
+from hiworkbook.io._read import as_objects
 from hiworkbook.validate import DataError, ProblemLog, did_you_mean, format_values
 
 __all__ = ["Workspace", "Place", "Comparator", "load_place"]
@@ -124,6 +128,13 @@ class Workspace:
     indicators : dict of str to Indicator
     comparators : list of Comparator
         Configured comparators other than the parent (e.g. England).
+
+    Notes
+    -----
+    :meth:`from_config` hands every caller its own Workspace over data held once per process.
+    An index derived from the tables and never changed (e.g. counts grouped by period) may be
+    kept in ``self.__dict__.setdefault("_derived", {})``: that dict is shared by every Workspace
+    handed out for the same inputs, so a warm kernel builds it once, not once per place.
     """
 
     def __init__(
@@ -147,6 +158,137 @@ class Workspace:
         self.comparators = comparators or []
         self.warnings = warnings or []
         self.sources = sources or {}
+        #: Key of the input files this workspace was loaded from (set by :meth:`from_config`;
+        #: None once a table is replaced): workspaces with the same key share :meth:`memo`.
+        self.source_key: str | None = None
+
+    # ------------------------------------------------------------------ memo
+    #: Tables and definitions whose replacement makes every memoised value stale.
+    _DATA = frozenset(
+        {
+            "config",
+            "areas",
+            "population",
+            "population_ethnicity",
+            "counts",
+            "indicators",
+            "comparators",
+        }
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._DATA and name in self.__dict__:
+            # a table replaced after loading (e.g. a filtered copy): nothing memoised is valid
+            self.__dict__["source_key"] = None
+            self.__dict__.pop("_memo", None)
+        super().__setattr__(name, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # memoised indexes and results are rebuilt, never pickled (nor shared by copy.copy)
+        state = dict(self.__dict__)
+        state.pop("_memo", None)
+        state["source_key"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("source_key", None)
+        self.__dict__.update(state)
+
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The value ``build()`` returns, computed once per workspace data and ``key``.
+
+        Values that depend only on the workspace's loaded data — indexes of the counts, the
+        values of comparators or of every place of a level — are computed once and reused by
+        every place of a run. Workspaces loaded by :meth:`from_config` from the same unchanged
+        inputs (the same :attr:`source_key`, e.g. one per place in a warm kernel) share them
+        in a module-level store holding the last two inputs' values; any other workspace keeps
+        its own. Assigning a table (``ws.counts = ...``) forgets them; tables must not be
+        changed in place. Never store anything specific to a place or a notebook's parameters
+        beyond what ``key`` names.
+
+        Parameters
+        ----------
+        key : hashable
+            Names the value and every argument it depends on.
+        build : callable
+            Computes the value (called only when it is not stored yet).
+        """
+        if self.source_key is not None:
+            store = _SHARED_MEMO.get(self.source_key)
+            if store is None:
+                store = _SHARED_MEMO[self.source_key] = {}
+                while len(_SHARED_MEMO) > _SHARED_MEMO_SIZE:
+                    _SHARED_MEMO.popitem(last=False)
+            _SHARED_MEMO.move_to_end(self.source_key)
+        else:
+            store = self.__dict__.setdefault("_memo", {})
+        if key not in store:
+            store[key] = build()
+        return store[key]
+
+    # ------------------------------------------------------------------ fast slices
+    def counts_for(
+        self,
+        period: str | Iterable[str] | None = None,
+        indicators: str | Iterable[str] | None = None,
+        areas: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of :attr:`counts` of some periods, indicators and small areas.
+
+        The same rows, in the same order and with the same index labels, as the boolean filter
+        ``counts[counts["period"].astype(str).isin(periods) &
+        counts["indicator_id"].isin(indicators) & counts[area_col].isin(areas)]``, found through
+        an index built once (:meth:`memo`) instead of comparing every row of the table: a place
+        report asks for dozens of slices, and a synthetic England has 11.5 million count rows.
+
+        Parameters
+        ----------
+        period : str or iterable of str, optional
+            Period(s), compared as text; default every period.
+        indicators : str or iterable of str, optional
+            Indicator id(s); default every indicator.
+        areas : iterable of str, optional
+            Small-area codes (:attr:`area_col`); default every area.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        idx = self.memo(
+            ("counts_index",),
+            lambda: _TableIndex(self.counts, self.area_col, "indicator_id"),
+        )
+        return idx.take(self.counts, period, indicators, areas)
+
+    def population_for(
+        self,
+        period: str | Iterable[str] | None = None,
+        areas: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of :attr:`population` of some periods and small areas (as :meth:`counts_for`:
+        the rows, order and index labels of the boolean filter)."""
+        idx = self.memo(
+            ("population_index",), lambda: _TableIndex(self.population, self.area_col)
+        )
+        return idx.take(self.population, period, None, areas)
+
+    @property
+    def population_periods(self) -> list[str]:
+        """Periods of the population table, oldest first (as text)."""
+        if self.population is None or self.population.empty:
+            return []
+        idx = self.memo(
+            ("population_index",), lambda: _TableIndex(self.population, self.area_col)
+        )
+        return sorted(idx.periods)
+
+    def indicators_with_counts(self, period: str) -> list[str]:
+        """Ids of the indicators with count rows in ``period``, in the order they first appear."""
+        idx = self.memo(
+            ("counts_index",),
+            lambda: _TableIndex(self.counts, self.area_col, "indicator_id"),
+        )
+        return idx.keys_in(str(period))
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -163,6 +305,10 @@ class Workspace:
             Reuse a validated copy from the cache folder (:func:`hiworkbook.paths.cache_dir`)
             when neither the config nor any input file has changed. Batch runs
             rely on this so each place's notebook does not re-read and re-check every file.
+            Within one process (a warm kernel running place after place) the copy is also
+            held in memory under the same key, so it is read once per process; each call gets
+            its own :class:`Workspace` whose tables are copy-on-write views of the held ones,
+            so nothing one notebook changes reaches the next.
 
         Raises
         ------
@@ -174,13 +320,20 @@ class Workspace:
         if cfg is None:
             log.raise_if_errors("the workbook config")
         key = _cache_key(cfg) if cache and not log.has_errors else None
+        if key:
+            held = _MEMO.get(_config_tag(cfg))
+            if held is not None and held[0] == key:
+                return _keyed(_handout(held[1], cfg), key)
         cached = _cache_read(cfg, key) if key else None
         if cached is not None:
-            return cached
+            _remember(cfg, key, cached)
+            return _keyed(_handout(cached, cfg), key)
         ws = _load(cfg, log)
         log.raise_if_errors(f"the workbook {cfg.path.name}")
         if key:
             _cache_write(cfg, key, ws)
+            _remember(cfg, key, ws)
+            return _keyed(_handout(ws, cfg), key)
         return ws
 
     # ------------------------------------------------------------------ properties
@@ -192,7 +345,11 @@ class Workspace:
     @property
     def periods(self) -> list[str]:
         """Periods that have counts, oldest first."""
-        return sorted(self.counts["period"].astype(str).unique())
+        idx = self.memo(
+            ("counts_index",),
+            lambda: _TableIndex(self.counts, self.area_col, "indicator_id"),
+        )
+        return sorted(idx.periods)
 
     @property
     def synthetic(self) -> bool:
@@ -277,12 +434,11 @@ class Workspace:
         pop = self.population
         if pop.empty:
             return areas.assign(population=pd.NA)
-        periods = sorted(pop["period"].astype(str).unique())
+        periods = self.population_periods
         use = period if period in periods else nearest_period(period, periods)
-        tot = (
-            pop[pop["period"].astype(str) == use]
-            .groupby(self.area_col)["population"]
-            .sum()
+        tot = self.memo(
+            ("population_totals", use),
+            lambda: self.population_for(use).groupby(self.area_col)["population"].sum(),
         )
         return areas.assign(
             population=areas[self.area_col].map(tot).fillna(0).astype("int64")
@@ -374,6 +530,97 @@ def load_place(
 
 
 # ---------------------------------------------------------------------- internals
+#: Memoised values of workspaces loaded from unchanged inputs, by :attr:`Workspace.source_key`.
+_SHARED_MEMO: OrderedDict[str, dict] = OrderedDict()
+_SHARED_MEMO_SIZE = 2
+
+
+class _TableIndex:
+    """Row positions of a table grouped by period (compared as text) and, optionally, by a key
+    column (exact match), with the small-area code of every row as an integer: any slice of
+    periods × keys × areas is then a gather of positions, not a scan of the table."""
+
+    def __init__(self, table: pd.DataFrame, area_col: str, key_col: str | None = None):
+        raw, uniq = pd.factorize(table["period"], use_na_sentinel=False)
+        as_text = pd.Index(uniq).astype(
+            str
+        )  # what ``table["period"].astype(str)`` compares
+        remap, texts = pd.factorize(as_text)
+        pcode = remap[raw] if len(raw) else raw
+        self.period_code = {str(t): i for i, t in enumerate(texts)}
+        self.periods = list(self.period_code)
+        self.keyed = key_col is not None
+        if self.keyed:
+            kcode, kuniq = pd.factorize(table[key_col])  # NaN (-1) matches no key
+            self.key_code = {k: i for i, k in enumerate(kuniq)}
+        else:
+            kcode, self.key_code = np.zeros(len(table), dtype=np.intp), {None: 0}
+        nk = max(len(self.key_code), 1)
+        self.n_groups = len(self.period_code) * nk
+        group = np.where(kcode >= 0, pcode * nk + kcode, self.n_groups)
+        itype = np.int32 if len(table) < 2**31 else np.int64
+        self.order = np.argsort(group, kind="stable").astype(itype)
+        sizes = np.bincount(group, minlength=self.n_groups + 1)
+        self.starts = np.concatenate([[0], np.cumsum(sizes)])
+        self.nk = nk
+        acode, auniq = (
+            pd.factorize(table[area_col])
+            if area_col in table
+            else (np.full(len(table), -1), [])
+        )
+        self.area_code = acode.astype(itype)
+        self.area_index = pd.Index(auniq)
+
+    def _codes(self, wanted, lookup: dict) -> list[int]:
+        if wanted is None:
+            return list(lookup.values())
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        return [lookup[w] for w in dict.fromkeys(wanted) if w in lookup]
+
+    def positions(self, period=None, keys=None, areas=None) -> np.ndarray:
+        """Positions of the rows, ascending (table order)."""
+        periods = self._codes(
+            None
+            if period is None
+            else [str(p) for p in ([period] if isinstance(period, str) else period)],
+            self.period_code,
+        )
+        kc = self._codes(keys, self.key_code) if self.keyed else [0]
+        parts = [
+            self.order[self.starts[g] : self.starts[g + 1]]
+            for p in periods
+            for k in kc
+            for g in (p * self.nk + k,)
+        ]
+        if not parts:
+            return np.empty(0, dtype=self.order.dtype)
+        pos = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        if areas is not None:
+            want = np.zeros(
+                len(self.area_index) + 1, dtype=bool
+            )  # the last: codes of -1
+            ac = self.area_index.get_indexer(pd.Index(list(areas)).unique())
+            want[ac[ac >= 0]] = True
+            pos = pos[want[self.area_code[pos]]]
+        return pos
+
+    def take(
+        self, table: pd.DataFrame, period=None, keys=None, areas=None
+    ) -> pd.DataFrame:
+        return table.take(self.positions(period, keys, areas))
+
+    def keys_in(self, period: str) -> list:
+        p = self.period_code.get(str(period))
+        if p is None:
+            return []
+        return [
+            k
+            for k, i in self.key_code.items()
+            if self.starts[p * self.nk + i + 1] > self.starts[p * self.nk + i]
+        ]
+
+
 def nearest_period(period: str, periods: list[str]) -> str:
     """The latest period not after ``period`` (else the earliest), comparing as text."""
     before = [p for p in periods if p <= period]
@@ -650,13 +897,87 @@ def _cache_key(cfg: WorkbookConfig) -> str:
     return h.hexdigest()[:20]
 
 
+#: Validated workspaces held in this process: config tag → (cache key, workspace). One per
+#: workbook, replaced when its key changes (an input, the config or hiworkbook changed).
+_MEMO: dict[str, tuple[str, Workspace]] = {}
+
+#: Text columns stored as categoricals in the cache file (codes + each distinct text once), so
+#: reading it is a few array copies instead of millions of string objects.
+_COMPACT = ("counts", "population", "population_ethnicity")
+
+
+def _keyed(ws: Workspace, key: str) -> Workspace:
+    """Mark a workspace as loaded from the inputs ``key`` hashes (:meth:`Workspace.memo`)."""
+    ws.source_key = key
+    return ws
+
+
+def _remember(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
+    _MEMO[_config_tag(cfg)] = (key, ws)
+
+
+def _handout(ws: Workspace, cfg: WorkbookConfig) -> Workspace:
+    """A new Workspace over the held one's data: tables are shallow copies (pandas'
+    copy-on-write makes any change a private copy), containers are copied, so a notebook that
+    changes its workspace cannot change the next notebook's."""
+
+    def view(frame: Any) -> Any:
+        return frame.copy(deep=False) if frame is not None else None
+
+    out = Workspace(
+        cfg,
+        view(ws.areas),
+        view(ws.population),
+        view(ws.counts),
+        dict(ws.indicators),
+        population_ethnicity=view(ws.population_ethnicity),
+        comparators=[
+            replace(c, counts=view(c.counts), values=view(c.values))
+            for c in ws.comparators
+        ],
+        warnings=list(ws.warnings),
+        sources=dict(ws.sources),
+    )
+    out.__dict__.setdefault("_derived", ws.__dict__.setdefault("_derived", {}))
+    return out
+
+
+def _compact(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    out = frame.copy(deep=False)
+    for c in out.columns:
+        col = out[c]
+        if (
+            col.dtype == object
+            and pd.api.types.infer_dtype(col, skipna=False) == "string"
+        ):
+            out[c] = col.astype(
+                pd.CategoricalDtype(pd.Index(col.unique(), dtype=object))
+            )
+    return out
+
+
+def _expand(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    for c in frame.columns:
+        if isinstance(frame[c].dtype, pd.CategoricalDtype):
+            frame[c] = as_objects(frame[c])
+    return frame
+
+
 def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
     path = _cache_dir(cfg) / f"workspace-{_config_tag(cfg)}-{key}.pickle"
     if not path.is_file():
         return None
     try:
         with path.open("rb") as fh:
-            ws = pickle.load(fh)
+            state = pickle.load(fh)
+        ws = Workspace.__new__(Workspace)
+        ws.__dict__.update(state)
+        for name in _COMPACT:
+            setattr(ws, name, _expand(getattr(ws, name)))
     except Exception:  # a stale or partial cache is ignored, never fatal
         log_.info("ignoring unreadable workspace cache %s", path)
         return None
@@ -671,8 +992,10 @@ def _cache_write(cfg: WorkbookConfig, key: str, ws: Workspace) -> None:
         tag = _config_tag(cfg)
         final = folder / f"workspace-{tag}-{key}.pickle"
         tmp = folder / f".workspace-{tag}-{key}.{os.getpid()}.tmp"
+        state = {k: v for k, v in ws.__dict__.items() if k != "_derived"}
+        state.update({name: _compact(getattr(ws, name)) for name in _COMPACT})
         with tmp.open("wb") as fh:
-            pickle.dump(ws, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(final)
         # an older validated copy of the same workbook is stale now: remove it
         for old in folder.glob(f"workspace-{tag}-*.pickle"):

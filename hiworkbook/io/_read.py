@@ -25,7 +25,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +196,146 @@ def _csv_grid(text: str) -> pd.DataFrame | str:
     return grid.fillna("").astype(object)
 
 
+_HEAD_BYTES = 1 << 16
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+def _arrow_body(
+    data: bytes, header_row: int | None, expect: Sequence[str]
+) -> tuple[list[str], pd.DataFrame] | None:
+    """A plain CSV's header and body, parsed by pyarrow into categorical columns; None when the
+    string path must read it.
+
+    Taken only when the result is cell for cell what :func:`_csv_grid` and :func:`read_table`
+    would give: UTF-8 (with or without a BOM) with no NUL byte; the header in the first row
+    (as :func:`_header_index` finds it); the same number of cells in every row (a blank line is
+    a blank row, as there); no cell with leading or trailing white space (the string path's
+    stripping then changes nothing). Rows are numbered by CSV record, as pandas numbers them. Anything else, including any pyarrow parse error, returns
+    None. The body's columns are numbered 0, 1, … with a ``_row`` column (file row numbers).
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data:
+        return None
+    head_bytes = data[start : start + _HEAD_BYTES]
+    whole = start + _HEAD_BYTES >= len(data)
+    if not whole:  # complete lines only
+        head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]
+    try:
+        head = head_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not whole and head.count("\n") < 31:
+        return None  # very long lines: the header search needs 30 rows
+    sep = _sniff_delimiter(head)
+    grid = _csv_grid(head)
+    if isinstance(grid, str) or grid.empty:
+        return None
+    h = _header_index(grid, header_row, expect)
+    if h != 0:
+        return None
+    cells = [str(v) for v in grid.iloc[0].tolist()]
+    if any(_EDGE_SPACE.search(c) for c in cells):
+        return None
+    header = [_clean_header(v) for v in cells]
+    names = [f"c{i}" for i in range(len(header))]
+    text = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                skip_rows=1,
+                use_threads=True,
+                skip_rows_after_names=0,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, text),
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0:
+        return None
+    table = table.unify_dictionaries()
+    body: dict[object, object] = {}
+    for i, name in enumerate(names):
+        chunks = [c for c in table.column(name).chunks if len(c)]
+        values = chunks[0].dictionary.to_pylist()
+        if any(_EDGE_SPACE.search(v) for v in values):
+            return (
+                None  # padded cells: the string path strips every cell of such a file
+            )
+        codes = np.concatenate(
+            [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
+        )
+        body[i] = pd.Categorical.from_codes(
+            codes, categories=pd.Index(values, dtype=object), validate=False
+        )
+    frame = pd.DataFrame(body)
+    frame[ROW] = np.arange(2, 2 + len(frame))
+    return header, frame
+
+
+def is_categorical(values: pd.Series) -> bool:
+    """Whether a column came from the categorical reader (:func:`read_table` ``categories``)."""
+    return isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def by_value(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a cell-by-cell function to a column, computing it once per distinct value when the
+    column is categorical.
+
+    ``fn`` takes and returns a Series of the same length whose every element depends only on the
+    element at the same place (stripping, parsing, mapping). For a categorical column it runs on
+    the categories (as an object Series) and the result is spread back to the rows through the
+    codes: categorical again when ``fn`` returns text, plain otherwise. For any other column it is
+    ``fn(values)``.
+    """
+    if not is_categorical(values):
+        return fn(values)
+    cats = pd.Series(values.cat.categories.to_numpy(dtype=object), dtype=object)
+    done = fn(cats)
+    codes = values.cat.codes.to_numpy()
+    if isinstance(done, pd.Series) and (
+        done.dtype == object or isinstance(done.dtype, pd.StringDtype)
+    ):
+        new_codes, uniques = pd.factorize(
+            done.to_numpy(dtype=object), use_na_sentinel=True
+        )
+        cat = pd.Categorical.from_codes(
+            np.where(codes >= 0, new_codes[codes], -1),
+            categories=pd.Index(uniques, dtype=object),
+            validate=False,
+        )
+        return pd.Series(cat, index=values.index, name=values.name)
+    out = done.take(codes) if (codes >= 0).all() else done.reindex(codes)
+    out.index = values.index
+    return out.rename(values.name) if isinstance(out, pd.Series) else out
+
+
+def as_objects(values: pd.Series) -> pd.Series:
+    """A categorical column as plain Python objects (each distinct text object shared by its
+    rows, so memory is one pointer per cell); other columns unchanged."""
+    if not is_categorical(values):
+        return values
+    codes = values.cat.codes.to_numpy()
+    cats = np.append(values.cat.categories.to_numpy(dtype=object), np.nan)
+    arr = cats.take(np.where(codes >= 0, codes, len(cats) - 1))
+    return pd.Series(arr, index=values.index, name=values.name, dtype=object)
+
+
 def _excel_cell(v: object) -> str:
     if v is None:
         return ""
@@ -294,6 +434,7 @@ def read_table(
     sheet: str | int | None = None,
     header_row: int | None = None,
     expect: Iterable[str] = (),
+    categories: bool = False,
 ) -> pd.DataFrame | None:
     """Read a CSV or Excel file into a DataFrame of strings with file row numbers.
 
@@ -313,13 +454,22 @@ def read_table(
         names a column that only appears further down (title rows above the table).
     expect : iterable of str
         Column names that identify the header row (any one is enough).
+    categories : bool, default False
+        For large tables (counts, populations): a plain UTF-8 CSV whose header is its first row
+        is parsed by pyarrow's multi-threaded CSV reader into *categorical* columns (each distinct
+        text stored once, :func:`_arrow_body`), so the loaders' checks run once per distinct value
+        (:func:`by_value`) instead of once per cell. The cells' text is the same as without it;
+        any file the fast reader cannot take exactly as the string path would (title rows, blank
+        lines, ragged rows, padded cells, quoted line breaks, another encoding, Excel) is read
+        by the string path, so every message names the same file, column and rows.
 
     Returns
     -------
     pandas.DataFrame or None
         Every cell as a stripped string (``""`` when empty), cleaned column names, and a ``_row``
         column with each row's file row number. Fully blank rows are dropped. None when the file
-        cannot be read or has no data rows (the reason is in ``log``).
+        cannot be read or has no data rows (the reason is in ``log``). With ``categories`` the
+        text columns may be categorical (same values).
     """
     path = Path(path)
     label = label_for(path, label)
@@ -362,6 +512,10 @@ def read_table(
         if grid is None:
             return None
     else:
+        fast = _arrow_body(data, header_row, expect) if categories else None
+        if fast is not None:
+            header, body = fast
+            return _finish_table(header, body, 0, label, log)
         text = _decode(data, log, label)
         if text is None:
             return None
@@ -402,6 +556,13 @@ def read_table(
     body = grid.iloc[h + 1 :].copy()
     body.columns = range(body.shape[1])
     body[ROW] = np.arange(h + 2, h + 2 + len(body))
+    return _finish_table(header, body, h, label, log)
+
+
+def _finish_table(
+    header: list[str], body: pd.DataFrame, h: int, label: str, log: ProblemLog
+) -> pd.DataFrame | None:
+    """Blank rows dropped, trailing empty unnamed columns dropped, the others named."""
     nonblank = body.drop(columns=ROW).ne("").any(axis=1)
     body = body[nonblank]
     # drop trailing unnamed, empty columns (trailing commas) and name the rest
@@ -623,21 +784,13 @@ def to_numbers(
     """
     what = what or "values"
     rows = df[ROW] if ROW in df else pd.Series(np.arange(len(df)) + 2, index=df.index)
-    s = df[column].astype(str).str.strip()
-    low = s.str.lower()
-    empty = low.isin(NA_TOKENS)
-    num = pd.to_numeric(s.mask(empty), errors="coerce").astype("float64")
+    parsed = by_value(
+        df[column], _parse_numbers
+    )  # once per distinct text when categorical
+    s, num, empty = parsed["text"], parsed["number"], parsed["empty"]
     bad = num.isna() & ~empty
     if bad.any():
-        cleaned = (
-            s[bad]
-            .str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
-            .str.replace(" ", "")
-        )
-        num.loc[bad] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-        bad = num.isna() & ~empty
-    if bad.any():
-        supp = bad & low.isin(SUPPRESSED_TOKENS)
+        supp = bad & parsed["suppressed"]
         other = bad & ~supp
         if supp.any():
             log.error(
@@ -701,6 +854,33 @@ def to_numbers(
     return num
 
 
+def _parse_numbers(values: pd.Series) -> pd.DataFrame:
+    """Cell by cell: the stripped text, whether it is empty (or an NA word), the number it
+    holds (NaN when none; thousands separators and spaces allowed) and whether it is a
+    suppression marker."""
+    s = values.astype(str).str.strip()
+    low = s.str.lower()
+    empty = low.isin(NA_TOKENS)
+    num = pd.to_numeric(s.mask(empty), errors="coerce").astype("float64")
+    bad = num.isna() & ~empty
+    if bad.any():
+        cleaned = (
+            s[bad]
+            .str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+            .str.replace(" ", "")
+        )
+        num.loc[bad] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    return pd.DataFrame(
+        {
+            "text": s.astype(object),
+            "empty": empty,
+            "number": num,
+            "suppressed": low.isin(SUPPRESSED_TOKENS),
+        },
+        index=values.index,
+    )
+
+
 def _shown(values: pd.Series) -> list[object]:
     """Numbers as a person wrote them: 3.0 → 3, 3.5 → 3.5."""
     return [int(v) if float(v).is_integer() else v for v in values.tolist()]
@@ -720,15 +900,10 @@ def clean_codes(
     Returns the cleaned codes; invalid ones are kept as written (an error is recorded).
     """
     rows = df[ROW] if ROW in df else pd.Series(np.arange(len(df)) + 2, index=df.index)
-    s = (
-        df[column]
-        .astype(str)
-        .str.strip()
-        .str.replace(r"\s+", "", regex=True)
-        .str.upper()
-    )
-    s = s.astype(object)
-    empty = s.eq("") | s.str.lower().isin(NA_TOKENS - {""})
+    checked = by_value(
+        df[column], _check_codes
+    )  # once per distinct code when categorical
+    s, empty = checked["code"], checked["empty"]
     if empty.any() and not allow_missing:
         log.error(
             f"has {int(empty.sum())} empty {what}.",
@@ -737,7 +912,7 @@ def clean_codes(
             rows=rows[empty].tolist(),
             fix="Fill in the codes, or remove these rows.",
         )
-    bad = ~empty & ~s.str.match(_CODE_RE)
+    bad = ~empty & ~checked["ons"]
     if bad.any():
         log.error(
             f"has {int(bad.sum())} {what} that are not 9-character ONS codes: {format_values(df.loc[bad, column])}.",
@@ -750,6 +925,23 @@ def clean_codes(
     return s.mask(empty)
 
 
+def _check_codes(values: pd.Series) -> pd.DataFrame:
+    """Cell by cell: the code upper-cased without spaces, whether it is empty (or an NA word),
+    and whether it has the shape of an ONS code."""
+    s = (
+        values.astype(str)
+        .str.strip()
+        .str.replace(r"\s+", "", regex=True)
+        .str.upper()
+        .astype(object)
+    )
+    empty = s.eq("") | s.str.lower().isin(NA_TOKENS - {""})
+    return pd.DataFrame(
+        {"code": s, "empty": empty, "ons": s.str.match(_CODE_RE).astype(bool)},
+        index=values.index,
+    )
+
+
 _DATE_MID_YEAR = re.compile(r"^(\d{4})-0?6-30(?:[ T].*)?$")
 _DATE_CENSUS = re.compile(r"^(2011|2021)-0?3-(27|21)(?:[ T].*)?$")
 
@@ -757,6 +949,10 @@ _DATE_CENSUS = re.compile(r"^(2011|2021)-0?3-(27|21)(?:[ T].*)?$")
 def normalise_period(values: pd.Series) -> pd.Series:
     """Tidy period labels: ``"2022.0"`` → ``"2022"``; mid-year dates ``"2022-06-30"`` → ``"2022"``;
     Census dates ``"2021-03-21"`` → ``"2021"``; other text is kept (stripped)."""
+    if is_categorical(
+        values
+    ):  # categorical in, categorical out (a loader's large table)
+        return by_value(values, normalise_period)
     s = values.astype(str).str.strip()
     s = s.str.replace(r"^(\d{4})\.0+$", r"\1", regex=True)
     s = s.str.replace(_DATE_MID_YEAR, r"\1", regex=True)
@@ -801,13 +997,8 @@ def normalise_sex(
 
     Unknown values are recorded as one error listing them with their rows.
     """
-    s = df[column].astype(str).str.strip()
-    key = (
-        s.str.lower()
-        .str.replace(r"[^a-z0-9]", "", regex=True)
-        .str.replace(r"\.0$", "", regex=True)
-    )
-    out = key.map(SEX_VALUES)
+    s = by_value(df[column], lambda v: v.astype(str).str.strip().astype(object))
+    out = by_value(s, _sex_value)
     bad = out.isna()
     if bad.any():
         log.error(
@@ -817,7 +1008,17 @@ def normalise_sex(
             rows=df.loc[bad, ROW].tolist() if ROW in df else (),
             fix="Use female, male or persons (F/M, Females/Males, 1 = male and 2 = female are also understood).",
         )
-    return out.astype(object)
+    return out if is_categorical(out) else out.astype(object)
+
+
+def _sex_value(s: pd.Series) -> pd.Series:
+    key = (
+        s.astype(str)
+        .str.lower()
+        .str.replace(r"[^a-z0-9]", "", regex=True)
+        .str.replace(r"\.0$", "", regex=True)
+    )
+    return key.map(SEX_VALUES).astype(object)
 
 
 ESP2013_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + (
@@ -871,5 +1072,9 @@ def normalise_age_band(values: pd.Series) -> pd.Series:
             return f"{int(m.group(3))}+"
         return str(int(m.group(4)))
 
+    if is_categorical(
+        values
+    ):  # categorical in, categorical out (a loader's large table)
+        return by_value(values, normalise_age_band)
     uniq = {v: one(v) for v in pd.unique(values.astype(str))}
     return values.astype(str).map(uniq).astype(object)

@@ -22,6 +22,8 @@ from hiworkbook.io._read import (
     ESP2013_BANDS,
     LE_BANDS,
     ROW,
+    as_objects,
+    by_value,
     clean_codes,
     label_for,
     normalise_age_band,
@@ -161,6 +163,7 @@ def load_counts(
         sheet=sheet,
         header_row=header_row,
         expect=area_aliases + ["numerator"],
+        categories=True,  # one check per distinct text: counts files are the largest inputs
     )
     if df is None:
         return None
@@ -184,7 +187,7 @@ def load_counts(
     n = len(df)
     out = pd.DataFrame(index=df.index)
     out["indicator_id"] = (
-        df[cols["indicator_id"]].astype(str).str.strip().astype(object)
+        by_value(df[cols["indicator_id"]], _stripped)
         if "indicator_id" in cols
         else str(indicator_id)
     )
@@ -206,11 +209,7 @@ def load_counts(
         normalise_age_band(df[cols["age_band"]]) if "age_band" in cols else "all"
     )
     out["ethnic_group"] = (
-        df[cols["ethnic_group"]]
-        .astype(str)
-        .str.strip()
-        .replace("", "all")
-        .astype(object)
+        by_value(df[cols["ethnic_group"]], lambda v: _stripped(v).replace("", "all"))
         if "ethnic_group" in cols
         else "all"
     )
@@ -303,9 +302,15 @@ def load_counts(
 
     out["numerator"] = out["numerator"].astype("Int64")
     out["denominator"] = out["denominator"].astype("float64")
+    for c in ("indicator_id", "period", "area", "sex", "age_band", "ethnic_group"):
+        out[c] = as_objects(out[c])  # the canonical table holds plain text
     return finish_counts(
         out, cols["area"], area_col, vintage, label, log, best_fit_lookup
     )
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip().astype(object)
 
 
 COUNTS_COLUMNS = [

@@ -297,14 +297,8 @@ def check_codes_match(
     bool
         True when no error was recorded.
     """
-    data = pd.Series(
-        pd.unique(pd.Series(list(data_codes), dtype=object).dropna().astype(str)),
-        dtype=object,
-    )
-    bnd = pd.Series(
-        pd.unique(pd.Series(list(boundary_codes), dtype=object).dropna().astype(str)),
-        dtype=object,
-    )
+    data = _distinct_text(data_codes)
+    bnd = _distinct_text(boundary_codes)
     bset = set(bnd)
     dset = set(data)
     not_in_b = sorted(dset - bset)
@@ -355,6 +349,16 @@ def check_codes_match(
             fix=fix or f"Add these areas to {data_file}, or check the boundaries.",
         )
     return len(log.errors) == before
+
+
+def _distinct_text(codes: Iterable[str]) -> pd.Series:
+    """The distinct non-missing codes as text, in order of first appearance (object dtype).
+
+    Distinct values are taken before anything is converted, so a column of millions of rows
+    (counts) costs one hash pass, not a Python object per row."""
+    s = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
+    first = pd.Series(np.asarray(s.dropna().unique(), dtype=object), dtype=object)
+    return pd.Series(pd.unique(first.astype(str)), dtype=object)
 
 
 def _likely_cause(

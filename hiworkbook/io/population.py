@@ -29,6 +29,7 @@ from hiworkbook.io._read import (
     LE_BANDS,
     ROW,
     SEX_VALUES,
+    as_objects,
     clean_codes,
     esp_band,
     find_column,
@@ -163,6 +164,7 @@ def load_population(
         sheet=sheet,
         header_row=header_row,
         expect=area_aliases,
+        categories=True,  # one check per distinct text: long population files are large
     )
     if df is None:
         return None
@@ -208,10 +210,12 @@ def load_population(
             )
             return None
 
-    codes = clean_codes(df, area, log=log, label=label, what="area codes")
+    if not long_layout:  # wide single-year files are small: plain text columns
+        df = df.apply(as_objects)
+    codes = as_objects(clean_codes(df, area, log=log, label=label, what="area codes"))
     # period
     if "period" in cols:
-        per = normalise_period(df[cols["period"]])
+        per = as_objects(normalise_period(df[cols["period"]]))
     elif period is not None:
         per = pd.Series(str(period), index=df.index, dtype=object)
     else:
@@ -237,7 +241,7 @@ def load_population(
         )
     # sex
     if "sex" in cols:
-        sx = normalise_sex(df, cols["sex"], log=log, label=label)
+        sx = as_objects(normalise_sex(df, cols["sex"], log=log, label=label))
     elif sex is not None:
         key = re.sub(r"[^a-z0-9]", "", str(sex).lower())
         if key not in SEX_VALUES:
@@ -540,9 +544,9 @@ def _long(
         what="population counts",
     )
     if "age_band" in cols:
-        tidy["age_band"] = normalise_age_band(df[cols["age_band"]])
+        tidy["age_band"] = as_objects(normalise_age_band(df[cols["age_band"]]))
         return tidy
-    raw = df[cols["age"]].astype(str).str.strip()
+    raw = as_objects(df[cols["age"]]).astype(str).str.strip()
     m = raw.str.extract(r"^(?:age\s*)?(\d{1,3})(\s*\+|\s*and over)?", flags=re.I)
     bad = m[0].isna()
     if bad.any():
@@ -624,7 +628,13 @@ def load_population_ethnicity(
         "Lower Layer Super Output Areas Code",
     ]
     df = read_table(
-        path, log=log, label=label, sheet=sheet, header_row=header_row, expect=aliases
+        path,
+        log=log,
+        label=label,
+        sheet=sheet,
+        header_row=header_row,
+        expect=aliases,
+        categories=True,  # checks run once per distinct text
     )
     if df is None:
         return None
@@ -653,7 +663,7 @@ def load_population_ethnicity(
     )
     if cols is None:
         return None
-    codes = clean_codes(df, cols["area"], log=log, label=label)
+    codes = as_objects(clean_codes(df, cols["area"], log=log, label=label))
     pop = to_numbers(
         df,
         cols["population"],
@@ -664,11 +674,11 @@ def load_population_ethnicity(
         what="population counts",
     )
     per = (
-        normalise_period(df[cols["period"]])
+        as_objects(normalise_period(df[cols["period"]]))
         if "period" in cols
         else pd.Series(str(period), index=df.index)
     )
-    grp = df[cols["ethnic_group"]].astype(str).str.strip()
+    grp = as_objects(df[cols["ethnic_group"]]).astype(str).str.strip()
     tidy = pd.DataFrame(
         {
             "area": codes,
