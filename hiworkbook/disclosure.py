@@ -903,18 +903,64 @@ def _audit_block(
                     r[col(("y", int(a)))] = -1.0
             rows.append(r)
     targets = {i: vector(i) for i in members if hidden[i]}
-    n = len(cols)
-    if n == 0:
+    if not cols:
         return list(targets)
+    # Unknowns fall into independent groups (a shown row links the unknowns it sums): a hidden
+    # cell is in the span of the shown rows exactly when it is in the span of its own group's
+    # rows, so each group is checked on its own — small matrices even at national scale.
+    parent = list(range(len(cols)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in [*rows, *targets.values()]:
+        ks = list(r)
+        for k in ks[1:]:
+            ra, rb = find(ks[0]), find(k)
+            if ra != rb:
+                parent[rb] = ra
+    group_rows: dict[int, list[dict[int, float]]] = {}
+    for r in rows:
+        if r:
+            group_rows.setdefault(find(next(iter(r))), []).append(r)
+    group_targets: dict[int, list[int]] = {}
+    found: list[int] = []
+    for i, v in targets.items():
+        if not v:  # every small area of the cell is shown on its own: determined
+            found.append(i)
+            continue
+        group_targets.setdefault(find(next(iter(v))), []).append(i)
+    for g, order in group_targets.items():
+        gcols = sorted(
+            {k for r in group_rows.get(g, []) for k in r}
+            | {k for i in order for k in targets[i]}
+        )
+        found += _in_span(
+            group_rows.get(g, []), [targets[i] for i in order], order, gcols
+        )
+    return found
+
+
+def _in_span(
+    rows: list[dict[int, float]],
+    tvecs: list[dict[int, float]],
+    order: list[int],
+    gcols: list[int],
+) -> list[int]:
+    """Which target vectors lie in the span of ``rows`` (sparse rows over columns ``gcols``)."""
+    where = {c: j for j, c in enumerate(gcols)}
+    n = len(gcols)
     a = np.zeros((len(rows), n))
     for r_i, r in enumerate(rows):
         for k, v in r.items():
-            a[r_i, k] = v
-    t = np.zeros((len(targets), n))
-    order = list(targets)
-    for r_i, i in enumerate(order):
-        for k, v in targets[i].items():
-            t[r_i, k] = v
+            a[r_i, where[k]] = v
+    t = np.zeros((len(tvecs), n))
+    for r_i, r in enumerate(tvecs):
+        for k, v in r.items():
+            t[r_i, where[k]] = v
     # unknowns whose columns are identical can only be known together: merge them (a target
     # is determined only if it weighs each merged group's members equally)
     _, first, inv = np.unique(a.T, axis=0, return_index=True, return_inverse=True)
