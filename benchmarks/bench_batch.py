@@ -148,21 +148,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ["HIWORKBOOK_CACHE"] = str(tmp / "cache")
-        import pandas as pd
-
         from hiworkbook.batch import run_reports
         from hiworkbook.workspace import Workspace
 
-        cpu = next(
-            (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-             if ln.startswith("model name")),
-            platform.processor(),
-        ) if Path("/proc/cpuinfo").exists() else platform.processor()  # fmt: skip
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(
-            f"CPU: {cpu}, {os.cpu_count()} cores, load {load:.1f}; Python {platform.python_version()}, "
-            f"pandas {pd.__version__}; scale {args.scale}, {args.workers} workers"
-        )
+        print(_machine(args.scale, args.workers))
         config = SCALES[args.scale](tmp)
         n = len(
             Workspace.from_config(config).places()
