@@ -76,10 +76,35 @@ def test_summary_agrees_with_the_result_table(summary, results) -> None:
     assert summary["sii"] == pytest.approx(float(s["sii"].iloc[0]))
     assert summary["sii"] < 0  # under-75 mortality is higher at the most deprived end
     assert summary["sii_assessment"] == "worse"
-    q = results.for_indicator("mortality_u75", "imd_quintile")
-    q = q[q["sex"] == summary["core20_gap_sex"]].set_index("category")["value"]
+    # a quintile hidden to protect a count in another report leaves no gap to state
+    q = results.for_indicator("mortality_u75", "imd_quintile").set_index("category")
+    ends = q.loc[["Q1 (most deprived)", "Q5 (least deprived)"]]
+    if ends["is_suppressed"].any():
+        assert summary["core20_gap"] is None
+        assert summary["core20_gap_assessment"] == "suppressed"
+    else:
+        v = ends[ends["sex"] == summary["core20_gap_sex"]]["value"]
+        assert summary["core20_gap"] == pytest.approx(v.iloc[0] - v.iloc[1])
+
+
+def test_summary_gap_is_the_shown_quintiles_difference(results) -> None:
+    """For an indicator whose two end quintiles are shown, the Core20 gap is Q1 minus Q5 of the
+    result table (same sex as the summary says)."""
+    q = results.table[results.table["breakdown"] == "imd_quintile"]
+    ends = q[q["category"].isin(["Q1 (most deprived)", "Q5 (least deprived)"])]
+    ok = ends.groupby(["indicator_id", "sex"])["is_suppressed"].agg(
+        lambda s: len(s) == 2 and not s.any()
+    )
+    ind = ok[ok].index.get_level_values("indicator_id")
+    assert len(ind), "some indicator shows both end quintiles in the demo"
+    summary = ov.place_summary(results, chart_indicator=ind[0])
+    assert summary["core20_gap"] is not None
+    v = ends[
+        (ends["indicator_id"] == ind[0]) & (ends["sex"] == summary["core20_gap_sex"])
+    ]
+    v = v.set_index("category")["value"]
     assert summary["core20_gap"] == pytest.approx(
-        q["Q1 (most deprived)"] - q["Q5 (least deprived)"]
+        v["Q1 (most deprived)"] - v["Q5 (least deprived)"]
     )
 
 
