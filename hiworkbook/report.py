@@ -218,6 +218,8 @@ def _strip_for_report(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if "print-omit" in tags and cell.get("cell_type") == "code":
             note = _print_note(cell["outputs"])
             if note:
+                # a stable id (nbformat would draw a random one): same report bytes every run
+                note["id"] = f"{cell.get('id') or len(cells)}-print"[:64]
                 cells.append(note)
     if dropped["stream"] or dropped["error"]:
         log.debug(
