@@ -202,11 +202,6 @@ def run_reports(
         config
     )  # validates; raises DataError listing every problem
     _check_indicator_parameters(parameters or {}, ws)
-    from hiworkbook import disclosure
-
-    # one suppression decision for every cell any report can show, made once before any place
-    # runs (each notebook then reads it from the cache): docs/methods.md, "Across reports"
-    disclosure.prepare(ws)
     nb_path = (
         Path(notebook)
         if Path(notebook).suffix == ".ipynb"
@@ -293,6 +288,13 @@ def run_reports(
     try:
         with _sigterm_as_interrupt(), _progress(len(todo), progress) as bar:
             if todo:
+                from hiworkbook import disclosure
+
+                # one suppression decision for every cell any report can show, made once
+                # before any place runs (each notebook then reads it from the cache):
+                # docs/methods.md, "Across reports". After every argument is checked, and only
+                # when there is a report to make: on England it takes minutes once per workbook.
+                disclosure.prepare(ws)
                 with open_executor(executor, workers, scheduler) as ex:
                     for outcome in ex.map_unordered(_run_one, todo, on_error=_crashed):
                         summary.outcomes.append(outcome)

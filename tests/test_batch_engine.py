@@ -143,6 +143,30 @@ def test_papermill_cli_runs_with_the_engine(test_nb: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+def test_bad_arguments_stop_the_run_before_the_disclosure_plan(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown place code or notebook is reported at once, not after the disclosure plan
+    (minutes on England); a run with nothing to make (all up to date) does not build it."""
+    from hiworkbook import disclosure
+    from hiworkbook.batch import run_reports
+    from hiworkbook.validate import DataError
+
+    built = []
+    monkeypatch.setattr(disclosure, "prepare", lambda ws, *a: built.append(ws))
+    with pytest.raises(DataError, match="X06000099"):
+        run_reports(demo_config, out_dir=tmp_path, places=["X06000099"], progress=False)
+    with pytest.raises((FileNotFoundError, DataError)):
+        run_reports(
+            demo_config, out_dir=tmp_path, notebook="no_such_notebook", progress=False
+        )
+    assert built == []
+    run_reports(
+        demo_config, out_dir=tmp_path, places=[], level="nowhere", progress=False
+    )
+    assert built == []
+
+
 def test_a_broken_place_is_reported_and_the_run_goes_on(
     demo_config: Path, test_nb: Path, tmp_path: Path
 ) -> None:

@@ -94,7 +94,9 @@ def life_expectancy(
     dv = chk.numeric(deaths, what="deaths")
     pv = chk.numeric(population, nonnegative=False, what="populations")
     chk.raise_if()
-    labels = np.array([_normalise(b) for b in data[age_band]], dtype=object)
+    # each distinct label normalised once (a national table has millions of rows, 20 labels)
+    codes, uniques = pd.factorize(data[age_band], use_na_sentinel=False)
+    labels = np.array([_normalise(b) for b in uniques], dtype=object)[codes]
     pos = pd.Index(LIFE_TABLE_BANDS).get_indexer(labels)
     if (pos < 0).any():
         bad = pd.unique(labels[pos < 0])
