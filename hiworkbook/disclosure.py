@@ -1062,7 +1062,45 @@ def _atom_counts(ws: Any, period: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _skeleton(place: Any, atoms: dict[str, pd.DataFrame], period: str) -> pd.DataFrame:
+class _Atoms:
+    """The atoms of one period (:func:`_atom_counts`) with each small area's rows found through
+    an index built once, and each comparator's sums by sex kept: every place of the plan takes
+    its rows from it instead of comparing every row of every indicator (on England, 338 places ×
+    13 indicators × 70,000 rows)."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
+        self.frames = frames
+        self._rows = {
+            k: f.groupby("area", sort=False).indices for k, f in frames.items()
+        }
+        self._sums: dict[tuple, pd.DataFrame] = {}
+
+    def __getitem__(self, ind_id: str) -> pd.DataFrame:
+        return self.frames[ind_id]
+
+    def items(self):  # noqa: ANN201
+        return self.frames.items()
+
+    def of(self, ind_id: str, areas: Any) -> pd.DataFrame:
+        """The rows of these small areas, in the table's order (as a boolean filter gives)."""
+        rows = self._rows[ind_id]
+        found = [rows[a] for a in areas if a in rows]
+        pos = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)
+        return self.frames[ind_id].iloc[pos]
+
+    def comparator_sums(self, ind_id: str, comp: Any) -> pd.DataFrame:
+        """A comparator's counts by sex (ethnic group "all"), once per indicator and comparator."""
+        key = (ind_id, comp.code, comp.area_codes)
+        if key not in self._sums:
+            ca = self.of(ind_id, set(comp.area_codes))
+            ca = ca[ca["ethnic_group"] == "all"]
+            self._sums[key] = ca.groupby("sex", as_index=False)[
+                ["numerator", "denominator"]
+            ].sum(min_count=1)
+        return self._sums[key]
+
+
+def _skeleton(place: Any, atoms: _Atoms, period: str) -> pd.DataFrame:
     """The count rows every report of ``place`` can show (its result table's breakdowns and the
     notebooks' decile, Core20 and local-quintile breakdowns), without statistics."""
     ws = place.workspace
@@ -1070,8 +1108,8 @@ def _skeleton(place: Any, atoms: dict[str, pd.DataFrame], period: str) -> pd.Dat
     maps = _label_maps(place)
     mine = set(place.areas[col].astype(str))
     frames = []
-    for ind_id, a in atoms.items():
-        a = a[a["area"].isin(mine)]
+    for ind_id in atoms.frames:
+        a = atoms.of(ind_id, mine)
         if a.empty:
             continue
         tot = a[a["ethnic_group"] == "all"]
@@ -1102,14 +1140,7 @@ def _skeleton(place: Any, atoms: dict[str, pd.DataFrame], period: str) -> pd.Dat
         )[["numerator", "denominator"]].sum(min_count=1)
         for comp in place.comparators:
             if comp.kind == "aggregate" and comp.area_codes:
-                ca = atoms[ind_id]
-                ca = ca[
-                    ca["area"].isin(set(comp.area_codes))
-                    & (ca["ethnic_group"] == "all")
-                ]
-                s = ca.groupby("sex", as_index=False)[["numerator", "denominator"]].sum(
-                    min_count=1
-                )
+                s = atoms.comparator_sums(ind_id, comp)
                 g = pd.concat(
                     [
                         g,
@@ -1247,7 +1278,7 @@ def prepare(workspace: Any, periods: list[str] | None = None) -> None:
 
 
 def _build_plan(ws: Any, period: str, policy: DisclosurePolicy) -> dict[tuple, str]:
-    atoms = _atom_counts(ws, str(period))
+    atoms = _Atoms(_atom_counts(ws, str(period)))
     index: dict[tuple, int] = {}
     keys: list[tuple] = []
     num: list[float] = []

@@ -139,7 +139,7 @@ class PlaceResults:
             ok = []
         ok += [i for i in self.indicators if i in has and i not in ok]
         choice = ok[0] if ok else None
-        if wanted and choice:
+        if wanted and choice and choice != wanted:
             _log.warning(
                 "'%s' has no value for %s in %s: showing '%s'",
                 wanted,

@@ -142,3 +142,24 @@ def test_rounded_values_do_not_point_to_small_counts(
     assert implied.round(6).tolist() == both.loc[small, "numerator"].tolist()
     assert set(both.loc[small, "numerator"]) <= {0, 5}
     assert (pd.to_numeric(t["numerator"].dropna()) % 5 == 0).all()
+
+
+def test_the_plans_index_gives_the_rows_of_the_boolean_filter(demo_workspace) -> None:
+    """Each place of the plan takes its small areas' atoms (and its comparators' sums) through
+    an index built once: the same rows in the same order as comparing every row."""
+    from hiworkbook.disclosure import _atom_counts, _Atoms
+
+    ws = demo_workspace
+    frames = _atom_counts(ws, "2024")
+    atoms = _Atoms(frames)
+    place = ws.place("X06000003")
+    mine = set(place.areas[ws.area_col].astype(str)) | {"not-an-area"}
+    parent = next(c for c in place.comparators if c.area_codes)
+    for ind_id, a in frames.items():
+        pd.testing.assert_frame_equal(atoms.of(ind_id, mine), a[a["area"].isin(mine)])
+        ca = a[a["area"].isin(set(parent.area_codes)) & (a["ethnic_group"] == "all")]
+        want = ca.groupby("sex", as_index=False)[["numerator", "denominator"]].sum(
+            min_count=1
+        )
+        pd.testing.assert_frame_equal(atoms.comparator_sums(ind_id, parent), want)
+    assert atoms.of(next(iter(frames)), set()).empty

@@ -259,3 +259,37 @@ def test_headline_names_ethnic_groups_faring_worse(results) -> None:
     assert "By ethnic group" in text
     for group in worse["category"].map(hw.narrative.short_group):
         assert f"{group}" in text
+
+
+def test_pick_warns_only_when_it_shows_another_indicator(caplog) -> None:
+    """A gradient view asked for an indicator whose place value is missing (suppressed, say)
+    but whose quintiles and SII exist shows it, without claiming to show something else; an
+    indicator with nothing to show falls back to one that has, and says so."""
+    import logging
+    from types import SimpleNamespace
+
+    from hiworkbook.results import PlaceResults
+
+    rows = [
+        {"indicator_id": "a", "breakdown": "area", "value": np.nan},
+        *[
+            {"indicator_id": "a", "breakdown": "imd_quintile", "value": 10.0 + q}
+            for q in range(5)
+        ],
+        {"indicator_id": "b", "breakdown": "area", "value": 3.0},
+    ]
+    res = PlaceResults(
+        place=SimpleNamespace(name="Somewhere"),
+        period="2024",
+        table=pd.DataFrame(rows),
+        sii=pd.DataFrame({"indicator_id": ["a"], "sii": [4.0]}),
+        deprivation=pd.DataFrame(),
+        primary_comparator="England",
+        indicators={"a": None, "b": None},
+    )
+    with caplog.at_level(logging.WARNING, logger="hiworkbook.results"):
+        assert res.pick("a", "gradient") == "a"
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="hiworkbook.results"):
+        assert res.pick("c", "any") == "b"
+    assert "'c' has no value for Somewhere in 2024: showing 'b'" in caplog.text
