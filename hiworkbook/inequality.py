@@ -13,7 +13,6 @@ deprived end. A positive SII means the indicator rises from the most to the leas
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -199,39 +198,6 @@ def _group_seed(seed: int | None, key: tuple) -> np.random.SeedSequence:
     else:
         entropy.append(int(np.random.SeedSequence().entropy % (2**63)))
     return np.random.SeedSequence(entropy)
-
-
-#: Standard normal draws of recent seeded streams: (seed, group key, shape) → array. A batch
-#: run simulates the SII of the same indicators with the same seed for place after place, and
-#: each group's stream depends only on the seed and its key (not the place), so the draws —
-#: most of a simulation's time — are made once per kernel. 32 streams of 100,000 × 5 float32
-#: draws hold 64 MB.
-_DRAWS: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_DRAWS_MAX = 32
-
-
-def _draws(seed: int | None, key: tuple, out: np.ndarray) -> None:
-    """Fill ``out`` with the group's standard normal draws (float32, the stream of
-    :func:`_group_seed`), reusing those of a seeded stream already drawn in this process."""
-    if seed is None:
-        np.random.default_rng(_group_seed(seed, key)).standard_normal(
-            out=out, dtype=np.float32
-        )
-        return
-    ck = (int(seed), repr(key), out.shape)
-    held = _DRAWS.get(ck)
-    if held is None:
-        np.random.default_rng(_group_seed(seed, key)).standard_normal(
-            out=out, dtype=np.float32
-        )
-        held = out.copy()
-        held.flags.writeable = False
-        _DRAWS[ck] = held
-        while len(_DRAWS) > _DRAWS_MAX:
-            _DRAWS.popitem(last=False)
-    else:
-        _DRAWS.move_to_end(ck)
-        out[...] = held
 
 
 def sii(
@@ -501,7 +467,8 @@ def sii(
         # back-transforms; the regression sums stay well within float32 precision.
         Z = np.empty((len(gi), reps, K), dtype=np.float32)
         for j, gg in enumerate(gi):
-            _draws(seed, keys[gg], Z[j])
+            rng = np.random.default_rng(_group_seed(seed, keys[gg]))
+            rng.standard_normal(out=Z[j], dtype=np.float32)
         Z *= S[gi][:, None, :].astype(np.float32)
         Z += T[gi][:, None, :].astype(np.float32)
         if fitted_t:

@@ -55,37 +55,6 @@ class TestSII:
         assert r2["rii"].iloc[0] == pytest.approx(19 / 9)
         assert r["quantiles_used"].iloc[0] == 5 and r["value_note"].iloc[0] is None
 
-    def test_reused_draws_give_the_numbers_of_fresh_draws(self) -> None:
-        """A seeded stream's draws are kept per process and reused (a batch simulates the same
-        indicators with the same seed place after place): the intervals are exactly those of
-        fresh draws, and other seeds or keys get their own streams."""
-        from hiworkbook import inequality
-
-        d = pd.concat(
-            [
-                _quintiles([10, 12, 14, 16, 18]).assign(g="a"),
-                _quintiles([20, 19, 15, 12, 11], se=2.0).assign(g="b"),
-            ]
-        )
-        args = ("value", "lo", "hi", "pop", "q")
-        kw = dict(group_by="g", rii=True, reps=5_000)
-        inequality._DRAWS.clear()
-        fresh = sii(d, *args, seed=3, **kw)
-        assert len(inequality._DRAWS) == 2  # one stream per group
-        again = sii(d, *args, seed=3, **kw)
-        pd.testing.assert_frame_equal(again, fresh, check_exact=True)
-        alone = sii(d[d["g"] == "b"], *args, seed=3, **kw)
-        pd.testing.assert_frame_equal(
-            alone.reset_index(drop=True),
-            fresh[fresh["g"] == "b"].reset_index(drop=True),
-            check_exact=True,
-        )
-        other = sii(d, *args, seed=4, **kw)
-        assert len(inequality._DRAWS) == 4
-        assert not np.allclose(other["lower_ci"], fresh["lower_ci"])
-        inequality._DRAWS.clear()  # drawn again: the same numbers
-        assert sii(d, *args, seed=3, **kw).equals(fresh)
-
     def test_simulated_interval_matches_analytic_normal(self) -> None:
         # value_type 0: SII = sum c_i y_i with c_i = a_i (x_i - xbar)/Sxx = -1, -0.5, 0, 0.5, 1.
         # With se_i = 1 the simulated SII is normal with sd = sqrt(1 + .25 + 0 + .25 + 1)
