@@ -294,7 +294,7 @@ def run_reports(
                 # before any place runs (each notebook then reads it from the cache):
                 # docs/methods.md, "Across reports". After every argument is checked, and only
                 # when there is a report to make: on England it takes minutes once per workbook.
-                disclosure.prepare(ws)
+                disclosure.prepare(ws, workers=workers)
                 with open_executor(executor, workers, scheduler) as ex:
                     for outcome in ex.map_unordered(_run_one, todo, on_error=_crashed):
                         summary.outcomes.append(outcome)

@@ -163,3 +163,41 @@ def test_the_plans_index_gives_the_rows_of_the_boolean_filter(demo_workspace) ->
         )
         pd.testing.assert_frame_equal(atoms.comparator_sums(ind_id, parent), want)
     assert atoms.of(next(iter(frames)), set()).empty
+
+
+def test_plans_built_on_workers_are_the_plans_built_here(
+    demo_config, tmp_path, monkeypatch
+) -> None:
+    """`prepare(workers=2)` builds the periods' plans on worker processes, which cache them; the
+    plans read back are those built in this process, and a second call builds nothing."""
+    from hiworkbook import disclosure
+    from hiworkbook.workspace import Workspace
+
+    monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "cache"))
+    ws = Workspace.from_config(demo_config)
+    policy = ws.config.disclosure
+    assert not list((tmp_path / "cache").glob("disclosure-*"))
+    on_workers, built_here = [], []
+    real_workers, real_build = disclosure._plans_on_workers, disclosure._build_plan
+    monkeypatch.setattr(
+        disclosure,
+        "_plans_on_workers",
+        lambda ws_, ps, n: on_workers.append(ps) or real_workers(ws_, ps, n),
+    )
+    # counted in this process only: a forked worker's calls stay in the worker
+    monkeypatch.setattr(
+        disclosure, "_build_plan", lambda *a: built_here.append(a[1]) or real_build(*a)
+    )
+    disclosure.prepare(ws, workers=2)
+    assert on_workers == [list(ws.periods)] and built_here == []
+    monkeypatch.setattr(disclosure, "_build_plan", real_build)
+    files = sorted((tmp_path / "cache").glob("disclosure-*"))
+    assert len(files) == len(ws.periods)
+    for p in ws.periods:
+        want = disclosure._build_plan(ws, p, policy)
+        assert disclosure.run_plan(ws, p) == want and want
+    stamps = [f.stat().st_mtime_ns for f in files]
+    built = []
+    monkeypatch.setattr(disclosure, "_plans_on_workers", lambda *a: built.append(a))
+    disclosure.prepare(Workspace.from_config(demo_config), workers=2)
+    assert built == [] and [f.stat().st_mtime_ns for f in files] == stamps
