@@ -130,11 +130,6 @@ def _worker_init(parent: int, log_level: int) -> None:
     """Set up a worker process: Ctrl-C ignored, SIGTERM kills its kernel, dies with its parent."""
     from multiprocessing import util
 
-    # papermill loads its engines' entry points (hiworkbook.engine among them) when
-    # papermill.engines is first imported: importing it first lets that load hiworkbook.engine
-    # whole, where importing hiworkbook.engine first would meet itself half-made
-    import papermill.engines  # noqa: F401
-
     from hiworkbook import engine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -40,7 +40,26 @@ def test_engine_is_registered_with_papermill() -> None:
 
     from hiworkbook.engine import HiworkbookEngine
 
-    assert papermill_engines.get_engine("hiworkbook") is HiworkbookEngine
+    assert papermill_engines.get_engine("hiworkbook").engine() is HiworkbookEngine
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["import hiworkbook.engine", "import papermill.engines", "import papermill"],
+)
+def test_engine_imports_before_or_after_papermill(first: str) -> None:
+    """Papermill loads its engines' entry points when first imported; hiworkbook's engine
+    imports Papermill: either may come first in a fresh interpreter (a pool worker, a user)."""
+    code = (
+        f"{first}\n"
+        "from papermill.engines import papermill_engines\n"
+        "from hiworkbook.engine import HiworkbookEngine\n"
+        "assert papermill_engines.get_engine('hiworkbook').engine() is HiworkbookEngine\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_notebook_imports_are_read_from_code_cells() -> None:
