@@ -1291,8 +1291,12 @@ def prepare(
     periods = [str(p) for p in (periods or workspace.periods)]
     if workers > 1 and getattr(workspace, "source_key", None) is not None:
         paths = {p: _plan_path(workspace, p, policy) for p in periods}
-        missing = [
-            p for p, path in paths.items() if path is not None and not path.is_file()
+        missing = [  # neither in the cache folder nor already held by this workspace
+            p
+            for p, path in paths.items()
+            if path is not None
+            and not path.is_file()
+            and not workspace.has_memo(("disclosure_plan", p, policy))
         ]
         folder = next((paths[p].parent for p in missing), None)
         if len(missing) > 1 and folder is not None:

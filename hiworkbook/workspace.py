@@ -226,6 +226,12 @@ class Workspace:
             store[key] = build()
         return store[key]
 
+    def has_memo(self, key: Hashable) -> bool:
+        """Whether :meth:`memo` holds a value for ``key`` (so asking for it computes nothing)."""
+        if self.source_key is not None:
+            return key in _SHARED_MEMO.get(self.source_key, {})
+        return key in self.__dict__.get("_memo", {})
+
     # ------------------------------------------------------------------ fast slices
     def counts_for(
         self,

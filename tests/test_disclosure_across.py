@@ -170,11 +170,15 @@ def test_plans_built_on_workers_are_the_plans_built_here(
 ) -> None:
     """`prepare(workers=2)` builds the periods' plans on worker processes, which cache them; the
     plans read back are those built in this process, and a second call builds nothing."""
+    import shutil
+
     from hiworkbook import disclosure
     from hiworkbook.workspace import Workspace
 
     monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "cache"))
-    ws = Workspace.from_config(demo_config)
+    # a copy of the demo: inputs of their own, so no plan is held in memory from other tests
+    config = shutil.copytree(demo_config.parent, tmp_path / "demo") / demo_config.name
+    ws = Workspace.from_config(config)
     policy = ws.config.disclosure
     assert not list((tmp_path / "cache").glob("disclosure-*"))
     on_workers, built_here = [], []
@@ -196,8 +200,10 @@ def test_plans_built_on_workers_are_the_plans_built_here(
     for p in ws.periods:
         want = disclosure._build_plan(ws, p, policy)
         assert disclosure.run_plan(ws, p) == want and want
-    stamps = [f.stat().st_mtime_ns for f in files]
     built = []
     monkeypatch.setattr(disclosure, "_plans_on_workers", lambda *a: built.append(a))
-    disclosure.prepare(Workspace.from_config(demo_config), workers=2)
-    assert built == [] and [f.stat().st_mtime_ns for f in files] == stamps
+    disclosure.prepare(Workspace.from_config(config), workers=2)  # on disk
+    for f in files:
+        f.unlink()
+    disclosure.prepare(Workspace.from_config(config), workers=2)  # held in memory
+    assert built == [] and not any(f.exists() for f in files)
