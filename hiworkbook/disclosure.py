@@ -1075,12 +1075,6 @@ class _Atoms:
         }
         self._sums: dict[tuple, pd.DataFrame] = {}
 
-    def __getitem__(self, ind_id: str) -> pd.DataFrame:
-        return self.frames[ind_id]
-
-    def items(self):  # noqa: ANN201
-        return self.frames.items()
-
     def of(self, ind_id: str, areas: Any) -> pd.DataFrame:
         """The rows of these small areas, in the table's order (as a boolean filter gives)."""
         rows = self._rows[ind_id]
@@ -1216,12 +1210,17 @@ def run_plan(
         ws, "memo"
     ):  # memoised per workspace data (dropped when a table is replaced)
         return ws.memo(
-            ("disclosure_plan", str(period), policy),
+            _plan_key(period, policy),
             lambda: _stored_plan(ws, str(period), policy, {}),
         )
     return _stored_plan(
         ws, str(period), policy, ws.__dict__.setdefault("_disclosure_plans", {})
     )
+
+
+def _plan_key(period: str, policy: DisclosurePolicy) -> tuple:
+    """The key a workspace's memo holds a period's plan under."""
+    return ("disclosure_plan", str(period), policy)
 
 
 def _stored_plan(
@@ -1296,7 +1295,7 @@ def prepare(
             for p, path in paths.items()
             if path is not None
             and not path.is_file()
-            and not workspace.has_memo(("disclosure_plan", p, policy))
+            and not workspace.has_memo(_plan_key(p, policy))
         ]
         folder = next((paths[p].parent for p in missing), None)
         if len(missing) > 1 and folder is not None:
