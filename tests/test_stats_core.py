@@ -339,3 +339,34 @@ class TestCompare:
     def test_bad_polarity(self) -> None:
         with pytest.raises(ValueError, match="polarity"):
             stats.compare(1, 0, 2, 1, polarity="up")
+
+
+# ====================================================================== grouping
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(
+            {
+                "breakdown": ["area", "small_area", "area", "imd_quintile", None],
+                "category": ["All", "E01", "All", "1 (most deprived)", "x"],
+                "sex": ["persons", "persons", "male", np.nan, "persons"],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "a": pd.Categorical(["b", "a", "b", "c"], categories=["c", "b", "a"]),
+                "b": [3, 1, 3, 2],
+            }
+        ),
+        pd.DataFrame({"a": [1, "x", 1, "x"], "b": ["p", "q", "p", "p"]}),  # mixed
+    ],
+)
+def test_groups_are_the_groups_of_a_sorted_groupby(frame: pd.DataFrame) -> None:
+    from hiworkbook.stats._common import make_groups
+
+    cols = list(frame.columns)
+    g = frame.groupby(cols, sort=True, dropna=False, observed=True)
+    got = make_groups(frame, cols)
+    np.testing.assert_array_equal(got.codes, g.ngroup().to_numpy())
+    want = g.size().reset_index()[cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.keys, want)
