@@ -412,7 +412,7 @@ class Breakdown:
             fontsize=9,
             loc="left",
         )
-        fig.tight_layout()
+        fig.set_layout_engine("tight")  # laid out once, by the renderer that draws it
         parts = [
             f"{_short(c)}: "
             + ("suppressed" if s else fmt_value(v, ind.unit))

@@ -271,7 +271,7 @@ class Core20Plus5:
                 f"{r['indicator_name']}: {r['group']} {fmt_value(r['group_value'], r['unit'])}, "
                 f"{r['rest']} {fmt_value(r['rest_value'], r['unit'])}, {gap}"
             )
-        fig.tight_layout()
+        fig.set_layout_engine("tight")  # laid out once, by the renderer that draws it
         syn = " Synthetic demonstration data." if self.synthetic else ""
         alt = f"Dot plot of Core20PLUS5 indicators in {self.place.name}. " + "; ".join(
             alt_parts

@@ -962,7 +962,7 @@ def _group_chart(
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out once, by the renderer that draws it
     parts = [
         f"{lbl}: {fmt_value(v, ind.unit)}" for lbl, v in zip(labels, vals, strict=True)
     ]
@@ -1013,7 +1013,7 @@ def _sii_chart(dd: DeepDive) -> Chart:
         fontsize=9,
         loc="left",
     )
-    fig.tight_layout()
+    fig.set_layout_engine("tight")  # laid out once, by the renderer that draws it
     parts = [
         f"{p}: {_signed(s, u)} ({_signed(a, u)} to {_signed(b, u)})"
         for p, s, a, b in zip(t["period"], v, lo, hi, strict=True)

@@ -34,15 +34,20 @@ cells = [
         "display(c5.share_sentence())\ndisplay(hw.core20plus5.core20_map(place))"
     ),
     new_markdown_cell("## Core20 and PLUS groups against the rest, by clinical area"),
-    new_code_cell("display(c5.table())\ndisplay(c5.chart())\ndisplay(c5.sentences())"),
-    new_markdown_cell("## Keep the numbers"),
+    new_code_cell(
+        "display(c5.table())\ndisplay(c5.chart())\ndisplay(c5.sentences())",
+        metadata={"tags": ["print-compact"]},
+    ),
+    # where the CSV files went: for the screen, not for the board paper
+    new_markdown_cell("## Keep the numbers", metadata={"tags": ["print-omit"]}),
     new_code_cell(
         "saved = hw.export.save_tables(\n"
         "    c5.tables(),\n"
         '    output_dir or hw.export.default_dir("core20plus5", place.code),\n'
         "    synthetic=c5.synthetic,\n"
         ")\n"
-        'display(hw.narrative.HTMLFragment(f"<p>Tables saved as CSV: {len(saved)} files.</p>"))'
+        'display(hw.narrative.HTMLFragment(f"<p>Tables saved as CSV: {len(saved)} files.</p>"))',
+        metadata={"tags": ["print-omit"]},
     ),
 ]
 

@@ -50,10 +50,14 @@ cells = [
         "display(dd.decile_chart())\n"
         "display(dd.quintile_chart())\n"
         "display(dd.gradient_sentence())\n"
-        "display(dd.gradient_table().round(2))"
+        "display(dd.gradient_table().round(2))",
+        metadata={"tags": ["print-grid", "print-compact"]},
     ),
     new_markdown_cell("## Has the gradient moved?"),
-    new_code_cell("display(dd.sii_trend_chart())\ndisplay(dd.sii_periods.round(2))"),
+    new_code_cell(
+        "display(dd.sii_trend_chart())\ndisplay(dd.sii_periods.round(2))",
+        metadata={"tags": ["print-compact"]},
+    ),
     new_markdown_cell("## Small areas against the place: funnel plot"),
     new_code_cell("display(dd.funnel())"),
     new_markdown_cell("## The indicator by small area"),
@@ -62,9 +66,11 @@ cells = [
     new_code_cell(
         "display(dd.lisa_map())\n"
         "display(dd.reading())\n"
-        "display(dd.lisa_table(significant_only=True).round(3))"
+        "display(dd.lisa_table(significant_only=True).round(3))",
+        metadata={"tags": ["print-compact"]},
     ),
-    new_markdown_cell("## Keep the numbers"),
+    # where the CSV files went: for the screen, not for the board paper
+    new_markdown_cell("## Keep the numbers", metadata={"tags": ["print-omit"]}),
     new_code_cell(
         "saved = hw.export.save_tables(\n"
         "    dd.tables(),\n"
@@ -72,7 +78,8 @@ cells = [
         "    synthetic=place.workspace.synthetic,\n"
         ")\n"
         'display(hw.narrative.Narrative(f"<p>{len(saved)} tables saved as CSV in '
-        '{saved[0].parent}.</p>"))'
+        '{saved[0].parent}.</p>"))',
+        metadata={"tags": ["print-omit"]},
     ),
     new_code_cell("display(hw.narrative.methods_footer(dd.results))"),
 ]

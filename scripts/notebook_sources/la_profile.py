@@ -35,7 +35,8 @@ LA_CELLS = [
     new_markdown_cell("## All indicators: area profile"),
     new_code_cell(
         "display(published.profile_table(inputs.profile))\n"
-        "display(published.spine_chart(inputs))"
+        "display(published.spine_chart(inputs))",
+        metadata={"tags": ["print-compact"]},
     ),
     new_markdown_cell("## Local authorities compared"),
     new_code_cell("display(published.la_map(inputs))"),
