@@ -36,7 +36,6 @@ __all__ = [
     "REMOVE_TAGS",
     "notebook_to_html",
     "render_page",
-    "render_index",
     "write_html",
     "static_css",
     "PRINT_TAGS",
@@ -354,78 +353,6 @@ def _safe_href(path: Any) -> str | None:
     from urllib.parse import quote
 
     return quote(p, safe="/._-~")
-
-
-def render_index(
-    entries: Sequence[Mapping[str, Any]],
-    *,
-    title: str,
-    synthetic: bool,
-    generated: str,
-) -> str:
-    """The run's ``index.html``: one row per place with its status and a link to its report.
-
-    Parameters
-    ----------
-    entries : sequence of mapping
-        One per place, with ``place_code`` (or ``code``), ``place_name`` (or ``name``),
-        ``status`` ("ok"/"failed"), ``report`` (path relative to the index), optional ``level``,
-        ``error``, ``seconds``, ``bytes`` — e.g. ``dataclasses.asdict(PlaceOutcome)``.
-    title : str
-    synthetic : bool
-        Show the synthetic-data banner.
-    generated : str
-        When the run was made (shown under the title).
-
-    Returns
-    -------
-    str
-        The page; all text escaped, links relative only.
-    """
-    rows = []
-    for e in entries:
-        status = str(e.get("status", "") or "")
-        ok = status == "ok"
-        details = []
-        if e.get("seconds"):
-            details.append(f"{float(e['seconds']):.1f} s")
-        if e.get("bytes"):
-            details.append(f"{int(e['bytes']) / 1e6:.2f} MB")
-        rows.append(
-            {
-                "code": e.get("place_code", e.get("code", "")) or "",
-                "name": e.get("place_name", e.get("name", "")) or "",
-                "level": e.get("level", "") or "",
-                "status": status,
-                "ok": ok,
-                "href": _safe_href(e.get("report")) if ok else None,
-                "error": e.get("error") or "",
-                "details": ", ".join(details),
-            }
-        )
-    n_ok = sum(r["ok"] for r in rows)
-    page = (
-        _env()
-        .get_template("index.html.j2")
-        .render(
-            entries=rows,
-            n_ok=n_ok,
-            n_failed=len(rows) - n_ok,
-            title=title,
-            subtitle=f"Generated {generated}",
-            synthetic=synthetic,
-            synthetic_text=SYNTHETIC_TEXT,
-            footer=None,
-            generated=None,
-            heading_in_body=False,
-            footer_label=title,
-            css=static_css(),
-            version=_version(),
-            body="",
-        )
-    )
-    assert_self_contained(page, what="index")
-    return page
 
 
 # ---------------------------------------------------------------------------- writing

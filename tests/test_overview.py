@@ -234,6 +234,61 @@ def test_run_index_page_and_csv(tmp_path: Path, demo_workspace) -> None:
     assert df.loc[2, "status"] == "failed"
 
 
+def test_run_index_escapes_text_and_links_only_relative_paths(
+    tmp_path: Path, demo_workspace
+) -> None:
+    evil = "<script>alert(1)</script>"
+    run = tmp_path / "run"
+    outcomes = [
+        {
+            "place_code": "X06000001",
+            "place_name": evil,
+            "level": "ltla",
+            "status": "ok",
+            "report": "X06000001/place_profile.html",
+        },
+        {
+            "place_code": "X06000002",
+            "place_name": "Failing & Co",
+            "level": "ltla",
+            "status": "failed",
+            "report": None,
+            "error": f"DataError: bad value {evil}",
+        },
+        {
+            "place_code": "X06000003",
+            "place_name": "Sneaky",
+            "level": "ltla",
+            "status": "ok",
+            "report": "javascript:alert(1)",
+        },
+    ]
+    for o in outcomes:
+        if o["status"] == "ok":
+            (run / o["place_code"]).mkdir(parents=True)
+            (run / o["place_code"] / "summary.json").write_text(
+                json.dumps(_s(o["place_code"], o["place_name"]))
+            )
+    page = ov.write_run_index(
+        run,
+        outcomes,
+        demo_workspace,
+        title="Demo run",
+        generated="2026-11-23 10:00 UTC",
+        national_map=False,
+    ).read_text()
+    assert evil not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="X06000001/place_profile.html"' in page
+    assert "javascript:" not in page  # not a relative path: no link
+    assert "Failing &amp; Co" in page
+    assert "DataError: bad value &lt;script&gt;" in page
+    assert hw.report.SYNTHETIC_TEXT in page
+    from hiworkbook import assets
+
+    assert assets.find_external_refs(page) == []
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_index_sorts_and_searches_in_chromium(tmp_path: Path, demo_workspace) -> None:

@@ -138,61 +138,6 @@ def test_h1_in_body_is_not_duplicated():
     assert page.count("<h1") == 1
 
 
-ENTRIES = [
-    {
-        "place_code": "X06000001",
-        "place_name": EVIL,
-        "level": "ltla",
-        "status": "ok",
-        "report": "X06000001/place_profile.html",
-        "seconds": 2.5,
-        "bytes": 1_500_000,
-        "error": None,
-    },
-    {
-        "place_code": "X06000002",
-        "place_name": "Failing & Co",
-        "level": "ltla",
-        "status": "failed",
-        "report": None,
-        "error": f"DataError: bad value {EVIL}",
-    },
-    {
-        "place_code": "X06000003",
-        "place_name": "Sneaky",
-        "level": "ltla",
-        "status": "ok",
-        "report": "javascript:alert(1)",
-    },
-]
-
-
-def test_index_escapes_and_links():
-    page = report.render_index(
-        ENTRIES, title="Demo run", synthetic=True, generated="2026-11-23 10:00 UTC"
-    )
-    assert EVIL not in page
-    assert html.escape(EVIL) in page
-    assert 'href="X06000001/place_profile.html"' in page
-    assert "javascript:" not in page
-    assert "Failing &amp; Co" in page
-    assert "failed" in page and "DataError: bad value" in page
-    assert report.SYNTHETIC_TEXT in page
-    assert "2 of 3 reports made" in page
-    assert assets.find_external_refs(page) == []
-
-
-def test_index_accepts_short_keys():
-    page = report.render_index(
-        [{"code": "E1", "name": "Place", "status": "ok", "report": "E1/r.html"}],
-        title="Run",
-        synthetic=False,
-        generated="now",
-    )
-    assert "E1" in page and 'href="E1/r.html"' in page
-    assert 'class="hiw-synthetic-banner"' not in page
-
-
 def test_write_html_creates_parents(tmp_path):
     out = report.write_html("<p>x</p>", tmp_path / "a" / "b" / "r.html")
     assert out.read_text(encoding="utf-8") == "<p>x</p>"
