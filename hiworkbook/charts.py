@@ -142,7 +142,50 @@ _PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, the margin around a tight 
 
 _TEXT_METRICS: dict = {}  # (text, font, dpi, rc) -> (width, height, descent) in pixels
 _TEXT_METRICS_MAX = 50_000
+_FONT_HEIGHTS: dict = {}  # (font properties, dpi) -> (ascent, descent, line gap) in pixels
 _CANVAS: type | None = None
+
+
+_GENERIC_FAMILIES = ("serif", "sans-serif", "cursive", "fantasy", "monospace")
+
+
+def _font_key(prop) -> tuple:  # noqa: ANN001
+    """What picks a font: its properties and, for a generic family such as "sans-serif", the
+    font list that rcParams resolve it through (a notebook may change it)."""
+    import matplotlib as mpl
+
+    rc = mpl.rcParams
+    return (
+        prop.copy(),
+        tuple(
+            tuple(rc[f"font.{f}"]) for f in prop.get_family() if f in _GENERIC_FAMILIES
+        ),
+    )
+
+
+def _font_height_metrics(prop, dpi: float) -> tuple:  # noqa: ANN001
+    """A font's ascent, descent and line gap in pixels, as ``matplotlib.text.Text`` reads them
+    (the OS/2 typographic values, else hhea's), or Nones when the font has neither table
+    (the text is then measured instead, as matplotlib does)."""
+    from matplotlib.font_manager import fontManager, get_font
+
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        # the same arithmetic, in the same order, as matplotlib's: the same floats
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+        return (
+            table[ascent_key] * scale,
+            -table[descent_key] * scale,
+            table[gap_key] * scale,
+        )
+    return (None, None, None)
 
 
 def _canvas_class() -> type:
@@ -155,6 +198,13 @@ def _canvas_class() -> type:
     process-wide table (cleared when it reaches 50,000 strings): a tick label, legend entry or
     indicator name measured once is not shaped again by FreeType in the next chart, or in the
     next place's report in a warm kernel. Mathtext and TeX are measured as usual.
+
+    Likewise a font's ascent, descent and line gap, which matplotlib's text layout reads from
+    the font's tables for every text box at every measurement (about 3,600 times in a place
+    report): read once per font, size and dpi (:func:`_font_height_metrics`, the same
+    arithmetic). Render time of a report's charts 1.74 → 1.40 s with the same PNG bytes
+    (synthetic England, three LTLAs). The boxes are checked against a plain Agg renderer's
+    (tests/test_views.py).
     """
     global _CANVAS
     if _CANVAS is not None:
@@ -169,7 +219,7 @@ def _canvas_class() -> type:
             rc = mpl.rcParams
             key = (
                 s,
-                prop.copy(),
+                _font_key(prop),
                 self.dpi,
                 rc["text.hinting"],
                 rc["text.hinting_factor"],
@@ -181,6 +231,20 @@ def _canvas_class() -> type:
                 if len(_TEXT_METRICS) >= _TEXT_METRICS_MAX:
                     _TEXT_METRICS.clear()
                 _TEXT_METRICS[key] = hit
+            return hit
+
+        def _get_font_height_metrics(self, prop):  # noqa: ANN001, ANN202
+            # Matplotlib's text layout asks the renderer for a font's ascent, descent and
+            # line gap (scaled to the size and dpi) before reading them from the font's
+            # tables itself; it does so for every text box at every measurement. The same
+            # numbers, read once per font, size and dpi.
+            key = (_font_key(prop), self.dpi)
+            hit = _FONT_HEIGHTS.get(key)
+            if hit is None:
+                hit = _font_height_metrics(prop, self.dpi)
+                if len(_FONT_HEIGHTS) >= _TEXT_METRICS_MAX:
+                    _FONT_HEIGHTS.clear()
+                _FONT_HEIGHTS[key] = hit
             return hit
 
     class _SharedMetricsCanvas(FigureCanvasAgg):

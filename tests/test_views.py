@@ -414,6 +414,30 @@ def test_chart_save_writes_png_svg_and_the_csv_behind_it(res, tmp_path):
     assert not [p for p in (tmp_path / "exports").iterdir() if p.name.startswith(".")]
 
 
+def test_charts_measure_text_exactly_as_matplotlibs_own_renderer():
+    # The charts' canvas keeps text metrics and font heights across renderers: every box
+    # must be the one a plain Agg renderer measures, to the last bit.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def boxes(canvas_class, dpi):
+        fig = Figure(figsize=(4, 3), dpi=dpi)
+        canvas_class(fig)
+        ax = fig.add_subplot()
+        texts = [
+            ax.text(0.1, 0.5, "Q1 (most\ndeprived)", fontsize=8, ha="center"),
+            ax.text(0.5, 0.2, "Ågy – 12,345.6 per 100,000", fontsize=11, rotation=30),
+            ax.set_title("A title\nover two lines", fontsize=9, loc="left"),
+            ax.text(0.2, 0.8, "bold serif", family="serif", weight="bold"),
+        ]
+        renderer = fig.canvas.get_renderer()
+        return [t.get_window_extent(renderer).bounds for t in texts]
+
+    for dpi in (72, 110):
+        shared = charts._canvas_class()
+        assert boxes(shared, dpi) == boxes(shared, dpi) == boxes(FigureCanvasAgg, dpi)
+
+
 # ---------------------------------------------------------------------------- maps
 
 
