@@ -142,7 +142,7 @@ _PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, the margin around a tight 
 
 _TEXT_METRICS: dict = {}  # (text, font, dpi, rc) -> (width, height, descent) in pixels
 _TEXT_METRICS_MAX = 50_000
-_FONT_HEIGHTS: dict = {}  # (font properties, dpi) -> (ascent, descent, line gap) in pixels
+_FONT_HEIGHTS: dict = {}  # (font key, dpi) -> (ascent, descent, line gap) in pixels
 _CANVAS: type | None = None
 
 
