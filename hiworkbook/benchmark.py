@@ -66,6 +66,7 @@ __all__ = [
     "reference",
     "legend_html",
     "legend_handles",
+    "legend_items",
     "legend_keys",
     "palette_check",
     "simulate_cvd",
@@ -427,6 +428,25 @@ def legend_handles(keys: Iterable[str], labels: dict[str, str] | None = None) ->
                 label=f"{c.symbol} {(labels or {}).get(k, c.label)}",
             )
         )
+    return out
+
+
+def legend_items(
+    keys: Iterable[str], labels: dict[str, str] | None = None
+) -> list[tuple[str, dict, str]]:
+    """Legend entries for :func:`hiworkbook.svgchart.legend`: marker, colour, symbol and words
+    for the classes (the SVG twin of :func:`legend_handles`)."""
+    out = []
+    for k in keys:
+        c = category(k)
+        big = "99.8" in k
+        style = {
+            "fill": c.colour,
+            "stroke": "#333333",
+            "width": 1.6 if big else 0.8,
+            "size": 12 if big else 10,
+        }
+        out.append((c.marker, style, f"{c.symbol} {(labels or {}).get(k, c.label)}"))
     return out
 
 

@@ -13,15 +13,16 @@ import io
 import os
 import tempfile
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hiworkbook import svgchart as sc
 from hiworkbook.narrative import HTMLFragment, fmt_value, short_group
 from hiworkbook.results import QUINTILE_LABELS, PlaceResults
+from hiworkbook.svgchart import Drawing
 
 __all__ = ["Chart", "Panel", "quintile_chart", "ethnicity_chart", "ethnicity_panel"]
 
@@ -31,27 +32,55 @@ _PLACE = "#D55E00"
 _COMP = "#555555"
 
 
-@dataclass
 class Chart:
-    """A figure with alt text, a caption and the data behind it.
+    """A chart with alt text, a caption and the data behind it.
 
-    Attributes
+    A chart is drawn either as SVG marks (:class:`hiworkbook.svgchart.Drawing`: the report's
+    charts, text laid out by the browser) or on a matplotlib figure (the deep dive's and
+    Core20PLUS5's charts). Either way it shows in a notebook inside a ``<figure>`` with its alt
+    text and caption, and :meth:`save` exports PNG, SVG and CSV.
+
+    Parameters
     ----------
-    figure : matplotlib.figure.Figure
+    picture : Drawing or matplotlib.figure.Figure
     alt : str
         Text alternative: what the chart shows, in words and numbers.
     caption : str
     data : pandas.DataFrame, optional
         The numbers drawn (exported as CSV by :meth:`save`).
+
+    Attributes
+    ----------
+    drawing : Drawing or None
+        The SVG marks, for a chart drawn as SVG.
+    figure : matplotlib.figure.Figure
+        The chart on a matplotlib figure (for a drawing, drawn from its marks when first asked
+        for).
     """
 
-    figure: Figure
-    alt: str
-    caption: str
-    data: pd.DataFrame | None = field(default=None, repr=False)
-    _png_cache: tuple[int, bytes] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    def __init__(
+        self,
+        picture: Figure | Drawing,
+        alt: str,
+        caption: str,
+        data: pd.DataFrame | None = None,
+    ) -> None:
+        self.drawing = picture if isinstance(picture, Drawing) else None
+        self._figure = None if self.drawing is not None else picture
+        self.alt = alt
+        self.caption = caption
+        self.data = data
+        self._png_cache: tuple[int, bytes] | None = None
+
+    def __repr__(self) -> str:
+        kind = "svg" if self.drawing is not None else "matplotlib"
+        return f"Chart({kind}, alt={self.alt[:60]!r})"
+
+    @property
+    def figure(self) -> Figure:
+        if self._figure is None:
+            self._figure = self.drawing.figure()
+        return self._figure
 
     def png(self, dpi: int = 110) -> bytes:
         """The chart as PNG bytes, cropped to its drawn content with a 0.1-inch margin.
@@ -62,7 +91,8 @@ class Chart:
         renderer (text metrics are cached per renderer) and the pixels are cropped to it. Only
         when something is drawn outside the figure (which a crop cannot show) does it fall back
         to matplotlib's two-pass ``bbox_inches="tight"``. The bytes are kept until the figure
-        changes (``Figure.stale``), so a chart shown and saved is rendered once.
+        changes (``Figure.stale``), so a chart shown and saved is rendered once. A drawing is
+        drawn from its marks on a figure of its own size.
         """
         cached = self._png_cache
         if cached is not None and cached[0] == dpi and not self.figure.stale:
@@ -73,6 +103,8 @@ class Chart:
 
     def svg(self) -> bytes:
         """The chart as SVG bytes (text kept as text; no date, so reproducible)."""
+        if self.drawing is not None:
+            return self.drawing.svg(self.alt).encode("utf-8")
         import matplotlib
 
         buf = io.BytesIO()
@@ -130,9 +162,19 @@ class Chart:
                 tmp.unlink(missing_ok=True)
 
     def _repr_html_(self) -> str:
-        data = base64.b64encode(self.png()).decode("ascii")
+        if self.drawing is not None:
+            # the SVG as an image: the browser draws it (text included) and the alt text is
+            # the image's, as for a PNG; user text inside is escaped by Drawing.svg
+            data = base64.b64encode(self.drawing.svg().encode("utf-8")).decode("ascii")
+            src = f"data:image/svg+xml;base64,{data}"
+            size = f' width="{round(self.drawing.width)}" height="{round(self.drawing.height)}"'
+        else:
+            src = "data:image/png;base64," + base64.b64encode(self.png()).decode(
+                "ascii"
+            )
+            size = ""
         return (
-            f'<figure class="hiw-chart"><img src="data:image/png;base64,{data}" '
+            f'<figure class="hiw-chart"><img src="{src}"{size} '
             f'alt="{html.escape(self.alt)}"/><figcaption>{html.escape(self.caption)}</figcaption></figure>'
         )
 
@@ -548,65 +590,53 @@ def ethnicity_chart(
     ref = bm.reference(results, comparator, breakdown="ethnic_group")
     cats = bm.classify(e, ref, level=level)
     ref_val = ref.value_for(e)
-    fig = Figure(figsize=(7.2, 0.5 * len(e) + 1.6))
-    ax = fig.add_subplot()
-    y = np.arange(len(e))
     vals = e["value"].to_numpy(dtype=float)
     lo = e["lower_ci"].to_numpy(dtype=float)
     hi = e["upper_ci"].to_numpy(dtype=float)
-    colours = [bm.category(c).colour for c in cats]
-    ax.barh(
-        y, np.nan_to_num(vals), color=colours, height=0.6, edgecolor="#333333", lw=0.6
-    )
-    ax.errorbar(
-        np.nan_to_num(vals),
-        y,
-        xerr=np.vstack([np.nan_to_num(vals - lo), np.nan_to_num(hi - vals)]),
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-        lw=1,
-    )
-    for yi, v, h, c in zip(y, vals, hi, cats, strict=True):
-        sym = bm.category(c).symbol
-        ax.text(
-            0 if np.isnan(v) else np.nanmax([v, h, 0]),
-            yi,
-            f" {sym}" if not np.isnan(v) else f" {sym} suppressed",
-            va="center",
-            fontsize=8,
-        )
-    rv = ref_val.dropna()
-    if len(rv):
-        ax.axvline(
-            float(rv.iloc[0]),
-            color=_COMP,
-            ls="--",
-            lw=1.2,
-            label=f"{ref.name} (comparator)",
-        )
-    keys = [k for k in bm.legend_keys(ind.polarity, level) if k in set(cats)]
-    handles = bm.legend_handles(keys)
-    if len(rv):
-        handles += ax.get_legend_handles_labels()[0]
-    ax.legend(
-        handles=handles,
-        fontsize=7,
-        frameon=False,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncol=min(len(handles), 4) or 1,
-    )
     labels = [short_group(c) for c in e["category"]]
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel(ind.unit if ind.unit != "%" else "per cent")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(
-        f"{ind.name} by ethnic group, {results.period}", fontsize=9, loc="left"
-    )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out when drawn, with the renderer that draws it
+    rv = ref_val.dropna()
+    comp_value = float(rv.iloc[0]) if len(rv) else np.nan
+
+    n = len(e)
+    d = Drawing(720)
+    top = sc.title(d, [f"{ind.name} by ethnic group, {results.period}"]) + 6
+    left = 10 + max(sc.text_width(t, 11) for t in labels) + 10
+    ax_width = d.width - left - 60  # room on the right for the symbols
+    xlim, ticks = sc.axis_range([*vals, *lo, *hi, comp_value], zero=True)
+    ax = sc.Axes(d, left, top, ax_width, 30 * n, xlim, (-0.6, n - 0.4))
+    ax.xticks(ticks, sc.tick_labels(ticks), grid=True)
+    for i, (cat, v, a, b, c) in enumerate(
+        zip(e["category"], vals, lo, hi, cats, strict=True)
+    ):
+        yy = n - 1 - i  # the first group at the top
+        k = bm.category(c)
+        ax.barh(
+            yy,
+            v,
+            0.6,
+            fill=k.colour,
+            stroke="#333333",
+            datum={"category": cat, "value": v, "benchmark": c},
+        )
+        ax.errorbar(yy, a, b, horizontal=True, cap=3)
+        end = np.nanmax([v, b, 0.0]) if np.isfinite(v) else 0.0
+        ax.d.text(
+            float(ax.x(end)) + 4,
+            float(ax.y(yy)),
+            k.symbol if np.isfinite(v) else f"{k.symbol} suppressed",
+            role="symbol",
+        )
+    ax.yticks(range(n), labels[::-1], size=11, tick=0)
+    ax.vline(comp_value, stroke=_COMP, dash="dash", role="comparator")
+    ax.spines()
+    y = ax.xlabel(ind.unit if ind.unit != "%" else "per cent", ax.bottom + 22)
+    keys = [k for k in bm.legend_keys(ind.polarity, level) if k in set(cats)]
+    items = bm.legend_items(keys)
+    if np.isfinite(comp_value):
+        items.append(
+            ("line", {"stroke": _COMP, "dash": "dash"}, f"{ref.name} (comparator)")
+        )
+    d.height = sc.legend(d, items, top=y + 6) + 8
     words = {k: bm.category(k).label.lower() for k in bm.CATEGORIES}
     parts = [
         f"{short_group(c)}: "
@@ -636,7 +666,7 @@ def ethnicity_chart(
             "is_suppressed": e["is_suppressed"].to_numpy(),
         }
     )
-    return Chart(fig, alt, caption, data)
+    return Chart(d, alt, caption, data)
 
 
 Panel = HTMLFragment  # several charts shown together
