@@ -11,8 +11,8 @@ keeps it as vectors) or, for the PNG an analyst exports, drawn on a matplotlib f
 :class:`Axes` maps data to pixels (linear scales with round ticks) and gives the few plot
 elements the charts need: bars, error bars, lines, bands, points, reference lines, ticks,
 axis labels. :func:`legend` and :func:`title` lay out text rows. Text widths are estimated
-from the Helvetica/Arial metrics (the charts' first fonts; Liberation Sans has the same widths)
-to size margins; the browser draws the text itself.
+from DejaVu Sans' metrics (the widest of the fonts the charts name) to size margins; the browser
+draws the text itself.
 """
 
 from __future__ import annotations
@@ -40,34 +40,38 @@ __all__ = [
 
 FONT = "Arial, 'Liberation Sans', Helvetica, 'DejaVu Sans', sans-serif"
 
-# Advance widths (1/1000 em) of the printable ASCII characters in Helvetica (Adobe's core
-# font metrics; Arial and Liberation Sans share them), regular and bold.
+# Advance widths (1/1000 em, rounded up) of the printable ASCII characters in DejaVu Sans,
+# regular and bold: the widest of the fonts the charts name (the only one on many Linux
+# machines, and matplotlib's), so an estimate is never short when Arial or Liberation Sans draws.
 _W = (
-    "278 278 355 556 556 889 667 222 333 333 389 584 278 333 278 278 556 556 556 556 556 556 "
-    "556 556 556 556 278 278 584 584 584 556 1015 667 667 722 722 667 611 778 722 278 500 667 "
-    "556 833 722 778 667 778 722 667 611 722 667 944 667 667 611 278 278 278 469 556 222 556 "
-    "556 500 556 556 278 556 556 222 222 500 222 833 556 556 556 556 333 500 278 556 500 722 "
-    "500 500 500 334 260 334 584"
+    "318 401 460 838 637 951 780 275 391 391 500 838 318 361 318 337 637 637 637 637 637 637 "
+    "637 637 637 637 337 337 838 838 838 531 1000 685 687 699 771 632 576 775 752 295 295 656 "
+    "558 863 749 788 604 788 695 635 611 732 685 989 686 611 686 391 337 391 838 500 500 613 "
+    "635 550 635 616 353 635 634 278 278 580 278 975 634 612 635 635 412 521 393 634 592 818 "
+    "592 592 525 637 337 637 838"
 )
 _WB = (
-    "278 333 474 556 556 889 722 278 333 333 389 584 278 333 278 278 556 556 556 556 556 556 "
-    "556 556 556 556 333 333 584 584 584 611 975 722 722 722 722 667 611 778 722 278 556 722 "
-    "611 833 722 778 667 778 722 667 611 722 667 944 667 667 611 333 278 333 584 556 278 556 "
-    "611 556 611 556 333 611 611 278 278 556 278 889 611 611 611 611 389 556 333 611 556 778 "
-    "556 556 500 389 280 389 584"
+    "349 457 521 838 696 1002 873 307 458 458 523 838 380 416 380 366 696 696 696 696 696 696 "
+    "696 696 696 696 400 400 838 838 838 581 1000 774 763 734 831 684 684 821 837 373 373 775 "
+    "638 996 837 851 733 851 771 721 683 813 774 1104 771 725 726 458 366 458 838 500 500 675 "
+    "716 593 716 679 436 716 712 343 343 666 343 1042 712 688 716 716 494 596 479 712 652 924 "
+    "646 652 583 712 366 712 838"
 )
 _WIDTHS = {
     False: {chr(32 + i): int(w) for i, w in enumerate(_W.split())},
     True: {chr(32 + i): int(w) for i, w in enumerate(_WB.split())},
 }
-_OTHER = 640  # other characters (symbols such as ▲, letters with accents): a wide glyph
+_OTHER = (
+    880  # other characters (▲ ● × …, letters with accents): as wide as DejaVu's widest
+)
 
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Estimated width in pixels of one line of ``text`` at font ``size`` (pixels).
 
-    Sums Helvetica's advance widths (no kerning); characters outside printable ASCII count as
-    0.64 em. Used to size margins and place legend entries, never to draw.
+    Sums DejaVu Sans' advance widths (no kerning); characters outside printable ASCII count as
+    0.88 em. Used to size margins and place legend entries, never to draw: the browser lays out
+    the text, in Arial or Liberation Sans where they are installed (narrower), else DejaVu Sans.
     """
     table = _WIDTHS[bold]
     return sum(table.get(ch, _OTHER) for ch in text) * size / 1000

@@ -15,13 +15,33 @@ from hiworkbook.charts import Chart
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def test_text_width_sums_helvetica_advance_widths():
-    # H 722, e 556, l 222, l 222, o 556 (1/1000 em) at 10 px
-    assert sc.text_width("Hello", 10) == pytest.approx(22.78)
-    # bold: H 722, i 278 at 20 px
-    assert sc.text_width("Hi", 20, bold=True) == pytest.approx(20.0)
-    # a character outside ASCII counts as 0.64 em
-    assert sc.text_width("▲", 10) == pytest.approx(6.4)
+def test_text_width_sums_dejavu_sans_advance_widths():
+    # DejaVu Sans: H 752, e 616, l 278, l 278, o 612 (1/1000 em) at 10 px
+    assert sc.text_width("Hello", 10) == pytest.approx(25.36)
+    # bold: H 837, i 343 at 20 px
+    assert sc.text_width("Hi", 20, bold=True) == pytest.approx(23.6)
+    # a character outside ASCII counts as 0.88 em
+    assert sc.text_width("▲", 10) == pytest.approx(8.8)
+
+
+def test_text_width_is_not_short_of_what_matplotlib_measures_in_dejavu_sans():
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    r = RendererAgg(
+        100, 100, 720
+    )  # 11 pt at 720 dpi: 110 px, where hinting hardly rounds
+    for text in (
+        "Under 75 mortality",
+        "Asian, Asian British or Asian Welsh",
+        "▲▲ Better",
+    ):
+        for bold in (False, True):
+            prop = FontProperties(
+                family="DejaVu Sans", size=11, weight="bold" if bold else "normal"
+            )
+            w, _, _ = r.get_text_width_height_descent(text, prop, ismath=False)
+            assert sc.text_width(text, 110, bold=bold) >= w * 0.99
 
 
 @pytest.mark.parametrize(
