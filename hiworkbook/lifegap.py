@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
+from hiworkbook import svgchart as sc
 from hiworkbook.narrative import HTMLFragment, Narrative
 from hiworkbook.stats import LE_MIN_POPULATION, LIFE_TABLE_BANDS
 from hiworkbook.stats.decomposition import arriaga
@@ -509,9 +509,41 @@ def _why_not(gap: LEGap, sex: str) -> str:
     )
 
 
+def _ink(colour: str) -> str:
+    """Black or white, whichever contrasts more with ``colour`` (WCAG relative luminance)."""
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def _hatch(
+    d: sc.Drawing,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    colour: str = "#ffffff",
+    step: float = 6.0,
+) -> None:
+    """Diagonal hatching ("//") inside the rectangle (x, y, w, h), as lines clipped to it
+    (role ``"hatch"``): SVG marks have no hatch pattern."""
+    k = x + y + step / 2
+    while k < x + w + y + h:
+        a, b = max(x, k - y - h), min(x + w, k - y)
+        if b > a:
+            d.line([(a, k - a), (b, k - b)], stroke=colour, width=1.0, role="hatch")
+        k += step
+
+
 def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
     """The "scarf": one horizontal bar of the gap split into the years each cause (or broad age
-    group) contributes, as the Segment Tool draws it.
+    group) contributes, as the Segment Tool draws it, drawn as SVG marks.
+
+    Positive contributions are stacked rightwards from zero, negative ones leftwards and
+    hatched; a segment is labelled with its cause (or age group) and years where the words
+    fit inside it.
 
     Parameters
     ----------
@@ -523,7 +555,10 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
     Returns
     -------
     hiworkbook.charts.Chart or Narrative
-        A sentence instead of a chart when the gap could not be decomposed.
+        A sentence instead of a chart when the gap could not be decomposed. The chart is
+        drawn as SVG (``chart.drawing``): one mark with role ``"segment"`` per cause or age
+        group (datum ``group``, ``by``, ``cause`` or ``age``, ``years``, ``start``, ``end``),
+        ``"segment-label"``, ``"hatch"``, ``"zero"``, ``"title"``.
     """
     from hiworkbook.charts import Chart
 
@@ -542,46 +577,93 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         if by == "cause"
         else _AGE_COLOURS[: len(parts)]
     )
-    total = float(parts.sum())
-    fig = Figure(figsize=(7.6, 2.5))
-    ax = fig.add_subplot()
-    pos, neg = 0.0, 0.0
-    for (label, v), col in zip(parts.items(), colours, strict=True):
-        if v >= 0:
-            ax.barh(0, v, left=pos, color=col, edgecolor="white", height=0.6)
-            if v > 0.06 * max(abs(total), 1e-9):
-                ax.text(pos + v / 2, 0, f"{label}\n{v:.1f}", ha="center", va="center",
-                        fontsize=7, color="black" if col in ("#E69F00", "#999999", "#88CCEE", "#DDCC77", "#56B4E9") else "white")  # fmt: skip
-            pos += v
-        else:
-            ax.barh(
-                0, v, left=neg, color=col, edgecolor="white", height=0.6, hatch="//"
-            )
-            neg += v
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks([])
-    ax.set_xlabel("years of life expectancy")
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    handles = [
-        __import__("matplotlib.patches", fromlist=["Patch"]).Patch(
-            color=c, label=str(k)
-        )
-        for k, c in zip(parts.index, colours, strict=True)
-    ]
-    ax.legend(handles=handles, fontsize=7, frameon=False, ncol=min(len(handles), 5),
-              loc="upper center", bbox_to_anchor=(0.5, -0.45))  # fmt: skip
+    years = parts.to_numpy(dtype=float)
+    ok = np.isfinite(years)
     row = gap.summary[gap.summary["sex"] == sex].iloc[0]
     synth = " (synthetic data)" if gap.synthetic else ""
-    ax.set_title(
-        f"Life expectancy gap, {sex}s: {row['gap']:.1f} years, "
-        f"{_period_text(gap.periods)}{synth}\n"
-        f"{gap.groups.comparison_label} minus {gap.groups.baseline_label}",
-        fontsize=8.5,
-        loc="left",
+
+    d = sc.Drawing(720)
+    top = (
+        sc.title(
+            d,
+            [
+                f"Life expectancy gap, {sex}s: {row['gap']:.1f} years, "
+                f"{_period_text(gap.periods)}{synth}",
+                f"{gap.groups.comparison_label} minus {gap.groups.baseline_label}",
+            ],
+        )
+        + 12
     )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    ends = [
+        float(years[ok & (years >= 0)].sum()),
+        float(years[ok & (years < 0)].sum()),
+    ]
+    # about eight ticks: the bar is read in years
+    xlim, xt = sc.axis_range(ends, zero=True, pad=0.02, n=8)
+    ax = sc.Axes(d, 20, top, d.width - 40, 70, xlim, (-0.5, 0.5))
+    size = 10
+    pos, neg = 0.0, 0.0
+    for label, v, col in zip(parts.index, years, colours, strict=True):
+        if not np.isfinite(v):
+            continue
+        if v >= 0:
+            start, pos = pos, pos + v
+        else:
+            start, neg = neg, neg + v
+        end = start + v
+        m = ax.barh(
+            0,
+            end,
+            0.6,
+            base=start,
+            fill=col,
+            stroke="#ffffff",
+            role="segment",
+            datum={
+                "group": str(label),
+                "by": by,
+                by: str(label),
+                "years": float(v),
+                "start": float(start),
+                "end": float(end),
+            },
+        )
+        g = m.geom
+        if v < 0:
+            _hatch(d, g["x"], g["y"], g["w"], g["h"])
+        lines = [str(label), f"{v:.1f}"]
+        text_w = max(sc.text_width(t, size) for t in lines)
+        text_h = len(lines) * size * 1.2
+        if v != 0 and text_w + 10 <= g["w"] and text_h + 6 <= g["h"]:
+            cx, cy = g["x"] + g["w"] / 2, g["y"] + g["h"] / 2
+            if v < 0:  # the words on a plain patch over the hatching
+                d.rect(
+                    cx - text_w / 2 - 3,
+                    cy - text_h / 2 - 1,
+                    text_w + 6,
+                    text_h + 2,
+                    fill=col,
+                    role="segment-label-back",
+                )
+            for k, t in enumerate(lines):
+                d.text(
+                    cx,
+                    cy + (k - (len(lines) - 1) / 2) * size * 1.2,
+                    t,
+                    size=size,
+                    anchor="middle",
+                    colour=_ink(col),
+                    role="segment-label",
+                    datum={"group": str(label), "years": float(v)},
+                )
+    ax.vline(0.0, stroke="#000000", width=0.8, role="zero")
+    ax.spines(left=False)
+    y = ax.xticks(xt, sc.tick_labels(xt))
+    y = ax.xlabel("years of life expectancy", y + 2)
+    items = [
+        ("rect", {"fill": c}, str(k)) for k, c in zip(parts.index, colours, strict=True)
+    ]
+    d.height = sc.legend(d, items, top=y + 6) + 8
     words = "; ".join(f"{k}: {v:+.2f} years" for k, v in parts.items())
     alt = (
         f"Stacked bar of the {row['gap']:.1f}-year gap in {sex} life expectancy between "
@@ -593,7 +675,7 @@ def scarf_chart(gap: LEGap, sex: str = "female", *, by: str | None = None):
         f"(Arriaga's decomposition; negative contributions hatched, to the left of zero), "
         f"{_period_text(gap.periods)}{synth}."
     )
-    return Chart(fig, alt, caption)
+    return Chart(d, alt, caption)
 
 
 def gap_table(gap: LEGap, sex: str = "female") -> HTMLFragment:

@@ -831,8 +831,16 @@ class Axes:
         size: float = 10,
         grid: bool = False,
         tick: float = 4.0,
+        stagger: bool = False,
     ) -> float:
-        """Ticks and labels (``"\\n"`` splits lines) under the box; returns the y below them."""
+        """Ticks and labels (``"\\n"`` splits lines) under the box; returns the y below them.
+
+        With ``stagger``, a label that would overlap one already placed (bars drawn close
+        together, e.g. narrow deprivation quintiles) moves down below it, with a grey leader
+        from its tick; every label is kept inside the drawing.
+        """
+        top0, gap, line_h = self.bottom + tick + 3, 6.0, size * 1.2
+        boxes: list[tuple[float, float, float]] = []  # (left, right, bottom) placed
         lowest = self.bottom
         for t, lab in zip(ticks, labels, strict=True):
             px = float(self.x(t))
@@ -849,18 +857,35 @@ class Axes:
                 width=0.8,
                 role="tick",
             )
-            for k, line in enumerate(str(lab).split("\n")):
-                yy = self.bottom + tick + 3 + k * size * 1.2
+            lines = str(lab).split("\n")
+            cx, y0 = px, top0
+            if stagger:
+                w = max(text_width(x, size) for x in lines)
+                cx = min(max(px, 4 + w / 2), self.d.width - 4 - w / 2)
+                x0, x1 = cx - w / 2, cx + w / 2
+                y0 = max(
+                    [top0]
+                    + [b + 2 for a, z, b in boxes if a < x1 + gap and z > x0 - gap]
+                )
+                if y0 > top0:
+                    self.d.line(
+                        [(px, self.bottom + tick), (px, y0 - 2)],
+                        stroke="#b0b0b0",
+                        width=0.6,
+                        role="tick",
+                    )
+                boxes.append((x0, x1, y0 + len(lines) * line_h))
+            for k, line in enumerate(lines):
                 self.d.text(
-                    px,
-                    yy,
+                    cx,
+                    y0 + k * line_h,
                     line,
                     size=size,
                     anchor="middle",
                     baseline="top",
                     role="xtick-label",
                 )
-                lowest = max(lowest, yy + size * 1.2)
+            lowest = max(lowest, y0 + len(lines) * line_h)
         return lowest
 
     def yticks(
@@ -1034,15 +1059,19 @@ def title(
 
 
 def wrap(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width`` (estimated)."""
-    words = str(text).split()
-    if not words:
-        return []
-    lines = [words[0]]
-    for w in words[1:]:
-        trial = f"{lines[-1]} {w}"
-        if text_width(trial, size, bold=bold) <= width:
-            lines[-1] = trial
-        else:
-            lines.append(w)
-    return lines
+    """``text`` split at its line breaks and each line broken at spaces into lines no wider
+    than ``width`` (estimated; a single word wider than that keeps its own line)."""
+    out: list[str] = []
+    for para in str(text).split("\n"):
+        words = para.split()
+        if not words:
+            continue
+        lines = [words[0]]
+        for w in words[1:]:
+            trial = f"{lines[-1]} {w}"
+            if text_width(trial, size, bold=bold) <= width:
+                lines[-1] = trial
+            else:
+                lines.append(w)
+        out += lines
+    return out

@@ -12,8 +12,8 @@ import html
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
+from hiworkbook import svgchart as sc
 from hiworkbook import trends
 from hiworkbook.narrative import HTMLFragment, Narrative, fmt_value
 from hiworkbook.stats.trend import TREND_POINTS
@@ -45,14 +45,123 @@ def trends_unavailable(pr: trends.PeriodResults) -> str | None:
     return None
 
 
+def _category_limits(n: int) -> tuple[float, float]:
+    """x limits for ``n`` periods drawn at 0 … n − 1, with room for the end labels."""
+    return (-0.4, n - 1 + 0.4)
+
+
+def _period_ticks(ax: sc.Axes, periods: list[str], *, size: float = 10) -> float:
+    """Period labels under the box at 0 … n − 1; returns the y below them.
+
+    Labels too wide for the space between ticks are broken at spaces onto two lines; when
+    even that overlaps, every k-th period is labelled (always the latest) and the others keep
+    an unlabelled tick.
+    """
+    n = len(periods)
+    space = float(ax.x(1) - ax.x(0)) if n > 1 else ax.width
+    gap = 8.0
+
+    def widest(labels: list[str]) -> float:
+        return max(
+            sc.text_width(line, size) for lab in labels for line in lab.split("\n")
+        )
+
+    labels = list(periods)
+    if widest(labels) + gap > space:
+        broken = ["\n".join(sc.wrap(p, space - gap, size)) or p for p in periods]
+        if widest(broken) + gap <= space and all(b.count("\n") <= 1 for b in broken):
+            labels = broken
+    step = 1
+    if widest(labels) + gap > space:
+        step = int(np.ceil((widest(labels) + gap) / space))
+    shown = [i for i in range(n) if (n - 1 - i) % step == 0]
+    for i in range(n):
+        if i not in shown:
+            px = float(ax.x(i))
+            ax.d.line(
+                [(px, ax.bottom), (px, ax.bottom + 3)],
+                stroke="#333333",
+                width=0.8,
+                role="tick",
+            )
+    return ax.xticks(shown, [labels[i] for i in shown], size=size)
+
+
+def _suppressed_labels(
+    ax: sc.Axes, periods: list[str], suppressed: np.ndarray, below: float
+) -> float:
+    """The word "suppressed" under the label of each suppressed period (role
+    ``"suppressed"``, datum ``period``), on a second row where two would overlap; returns
+    the y below them."""
+    size = 9
+    w = sc.text_width("suppressed", size)
+    right = {0: -np.inf, 1: -np.inf}  # the right end of the last word on each row
+    lowest = below
+    for i, p in enumerate(periods):
+        if not suppressed[i]:
+            continue
+        px = float(ax.x(i))
+        row = 0 if px - w / 2 > right[0] + 4 else 1
+        yy = below + 1 + row * size * 1.2
+        ax.d.text(
+            px,
+            yy,
+            "suppressed",
+            size=size,
+            anchor="middle",
+            baseline="top",
+            colour=_COMP,
+            role="suppressed",
+            datum={"period": p},
+        )
+        right[row] = px + w / 2
+        lowest = max(lowest, yy + size * 1.2)
+    return lowest
+
+
+def _errorbar_key(d: sc.Drawing, key: sc.Mark, colour: str) -> None:
+    """Turn a legend's box swatch into an error bar (the intervals are drawn as bars)."""
+    g = key.geom
+    cx, y0, y1 = g["x"] + g["w"] / 2, g["y"] - 2, g["y"] + g["h"] + 2
+    at = d.marks.index(key)
+    bar = sc.Drawing(d.width)
+    bar.line([(cx, y0), (cx, y1)], stroke=colour, width=1.2, role="legend-key")
+    for yy in (y0, y1):
+        bar.line(
+            [(cx - 3, yy), (cx + 3, yy)], stroke=colour, width=1.2, role="legend-key"
+        )
+    d.marks[at : at + 1] = bar.marks
+
+
+def _left_margin(ylabels: list[str], *, size: float = 10) -> float:
+    """Room left of a box for a turned y-axis label (11 px) and right-aligned tick labels."""
+    return 10 + 11 * 1.3 + 8 + max(sc.text_width(t, size) for t in ylabels) + 7
+
+
 def trend_chart(it: trends.IndicatorTrend):
     """An indicator over time for the place with 95% CIs, the comparator's line and the
-    recent-trend marker in words (title and caption).
+    recent-trend marker in words (title and caption), drawn as SVG marks.
+
+    The place's values are joined by a line (broken where a value is suppressed, with
+    "suppressed" written at the foot of that period) over a shaded band of their 95%
+    confidence intervals (an error bar for a period whose neighbours have no interval); each
+    value's point is coloured, shaped and labelled in the legend by its benchmark class
+    against the comparator in that period (:mod:`hiworkbook.benchmark`). The comparator is
+    the dashed line with squares.
+
+    Parameters
+    ----------
+    it : hiworkbook.trends.IndicatorTrend
 
     Returns
     -------
     hiworkbook.charts.Chart
+        Drawn as SVG (``chart.drawing``): marks with roles ``"point"`` (datum ``period``,
+        ``value``, ``lower``, ``upper``, ``benchmark``), ``"line"``, ``"band"`` and ``"ci"``
+        (intervals), ``"comparator"`` (the comparator's line) and ``"comparator-point"``,
+        ``"suppressed"``, ``"title"``.
     """
+    from hiworkbook import benchmark as bm
     from hiworkbook.charts import Chart
 
     ind = it.indicator
@@ -64,16 +173,16 @@ def trend_chart(it: trends.IndicatorTrend):
     vals = np.where(sup, np.nan, vals)
     lo, hi = np.where(sup, np.nan, lo), np.where(sup, np.nan, hi)
     periods = s["period"].astype(str).tolist()
-    x = np.arange(len(periods))
-    fig = Figure(figsize=(7.2, 3.4))
-    ax = fig.add_subplot()
-    ax.fill_between(x, lo, hi, color=_PLACE, alpha=0.15, lw=0, label="95% CI")
-    ax.plot(x, vals, "-o", color=_PLACE, lw=1.8, ms=5, label=it.place_name)
-    for xi, flag in zip(x, sup, strict=True):
-        if flag:
-            ax.annotate("suppressed", (xi, 0), xycoords=("data", "axes fraction"),
-                        ha="center", va="bottom", fontsize=7, color=_COMP)  # fmt: skip
+    bench = (
+        [bm.category(k).key for k in s["comparison"]]
+        if "comparison" in s
+        else ["not compared"] * len(periods)
+    )
+    n = len(periods)
+    x = np.arange(n)
     c = it.comparator
+    cx: list[int] = []
+    cv: list[float] = []
     if len(c):
         cx = [periods.index(p) for p in c["period"].astype(str) if p in periods]
         cv = [
@@ -81,25 +190,96 @@ def trend_chart(it: trends.IndicatorTrend):
             for p, v in zip(c["period"].astype(str), c["value"], strict=True)
             if p in periods
         ]
-        ax.plot(cx, cv, "--s", color=_COMP, lw=1.2, ms=4, label=it.comparator_name)
-    ax.set_xticks(x, periods, fontsize=8)
-    ax.set_ylabel(ind.unit if ind.unit != "%" else "per cent")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.15), ncol=3)  # fmt: skip
     sex_txt = "" if it.sex == "persons" else f" ({it.sex}s)"
     marker = it.marker.get("trend", "Could not be calculated")
     why = it.marker.get("trend_note", "")
-    ax.set_title(
-        f"{ind.name}{sex_txt}, {it.place_name}"
-        + (" (synthetic data)" if it.synthetic else "")
-        + f"\nRecent trend: {marker}",
-        fontsize=9,
-        loc="left",
+
+    d = sc.Drawing(720)
+    top = (
+        sc.title(
+            d,
+            [
+                f"{ind.name}{sex_txt}, {it.place_name}"
+                + (" (synthetic data)" if it.synthetic else ""),
+                f"Recent trend: {marker}",
+            ],
+        )
+        + 10
     )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    ylim, yt = sc.axis_range([*vals, *lo, *hi, *cv])
+    ylabels = sc.tick_labels(yt)
+    left = _left_margin(ylabels)
+    ax = sc.Axes(d, left, top, d.width - left - 24, 210, _category_limits(n), ylim)
+    ax.yticks(yt, ylabels, grid=True)
+    # the 95% CIs: a band where neighbouring periods have them, else an error bar
+    ax.band(x, lo, hi, fill=_PLACE, opacity=0.15, role="band")
+    has_ci = np.isfinite(lo) & np.isfinite(hi)
+    for i in range(n):
+        alone = not (i > 0 and has_ci[i - 1]) and not (i < n - 1 and has_ci[i + 1])
+        if has_ci[i] and alone:
+            ax.errorbar(i, lo[i], hi[i], cap=4, stroke=_PLACE, width=1.2, role="ci")
+    comp_drawn = bool(np.isfinite(cv).any()) if cv else False
+    if comp_drawn:
+        ax.plot(cx, cv, stroke=_COMP, width=1.2, dash="dash", role="comparator")
+        for i, v in zip(cx, cv, strict=True):
+            ax.point(
+                i,
+                v,
+                marker="s",
+                size=6,
+                fill=_COMP,
+                stroke=_COMP,
+                role="comparator-point",
+                datum={"period": periods[i], "value": v},
+            )
+    ax.plot(x, vals, stroke=_PLACE, width=1.8, role="line")
+    for i, (p, v, a, b, k) in enumerate(zip(periods, vals, lo, hi, bench, strict=True)):
+        if sup[i]:  # written under the period's label (after the ticks)
+            continue
+        cat = bm.category(k)
+        ax.point(
+            i,
+            v,
+            marker=cat.marker,
+            size=9,
+            fill=cat.colour,
+            stroke="#333333",
+            role="point",
+            datum={
+                "period": p,
+                "value": float(v),
+                "lower": float(a),
+                "upper": float(b),
+                "benchmark": cat.key,
+            },
+        )
+    ax.spines()
+    ax.ylabel(ind.unit if ind.unit != "%" else "per cent", 10)
+    y = _period_ticks(ax, periods)
+    y = _suppressed_labels(ax, periods, sup, y)
+    items: list = []
+    banded = bool(d.find("band"))
+    if has_ci.any():
+        items.append(("rect", {"fill": _PLACE, "opacity": 0.15}, "95% CI"))
+    items.append(("line", {"stroke": _PLACE, "width": 1.8}, it.place_name))
+    drawn = {
+        k for k, v, f in zip(bench, vals, sup, strict=True) if not f and np.isfinite(v)
+    }
+    items += bm.legend_items([k for k in bm.CATEGORIES if k in drawn])
+    if comp_drawn:
+        items.append(
+            (
+                "line",
+                {"stroke": _COMP, "dash": "dash", "width": 1.2},
+                it.comparator_name or "Comparator",
+            )
+        )
+    d.height = sc.legend(d, items, top=y + 6) + 8
+    if has_ci.any() and not banded:  # intervals drawn as error bars only: key as one
+        _errorbar_key(d, d.find("legend-key")[0], _PLACE)
+    if comp_drawn:  # the comparator's key: its dashed line with a square, as drawn
+        (x0, y0), (x1, y1) = d.find("legend-key")[-1].geom["points"]
+        d.marker("s", (x0 + x1) / 2, y0, 6, fill=_COMP, stroke=_COMP, role="legend-key")
     words = "; ".join(
         f"{p}: {'suppressed' if f else fmt_value(v, ind.unit)}"
         for p, v, f in zip(periods, vals, sup, strict=True)
@@ -115,19 +295,29 @@ def trend_chart(it: trends.IndicatorTrend):
         + (f" — {why}" if why and marker == "Could not be calculated" else "")
         + "."
     )
-    return Chart(fig, alt, caption)
+    return Chart(d, alt, caption)
 
 
 def sii_trend_chart(
     pr: trends.PeriodResults, indicator_id: str, sex: str | None = None
 ):
     """The slope index of inequality of each period with its 95% CI, and whether the gap is
-    widening or narrowing (only where the test says so).
+    widening or narrowing (only where the test says so), drawn as SVG marks.
+
+    Parameters
+    ----------
+    pr : hiworkbook.trends.PeriodResults
+    indicator_id : str
+    sex : str, optional
+        Default persons, else the first sex with an SII.
 
     Returns
     -------
     hiworkbook.charts.Chart or Narrative
-        A sentence when no period has an SII.
+        A sentence when no period has an SII. The chart is drawn as SVG
+        (``chart.drawing``): roles ``"point"`` (datum ``period``, ``value``, ``lower``,
+        ``upper``), ``"line"``, ``"ci"`` (error bars), ``"zero"`` (the line at zero),
+        ``"title"``.
     """
     from hiworkbook.charts import Chart
 
@@ -144,28 +334,61 @@ def sii_trend_chart(
     g = g[g["sex"] == sex]
     verdict = g["gap_change"].iloc[0] if len(g) else "could not be calculated"
     test = g["test"].iloc[0] if len(g) else ""
-    x = np.arange(len(s))
+    periods = s["period"].astype(str).tolist()
+    n = len(periods)
+    x = np.arange(n)
     v = s["sii"].to_numpy(float)
     lo, hi = s["lower_ci"].to_numpy(float), s["upper_ci"].to_numpy(float)
-    fig = Figure(figsize=(7.2, 3.2))
-    ax = fig.add_subplot()
-    ax.axhline(0, color="black", lw=0.8)
-    ax.errorbar(x, v, yerr=np.vstack([v - lo, hi - v]), fmt="o-", color=_SII,
-                ecolor="black", capsize=4, lw=1.5, label="SII with 95% CI")  # fmt: skip
-    ax.set_xticks(x, s["period"].astype(str).tolist(), fontsize=8)
-    ax.set_ylabel(f"SII ({ind.unit})")
-    ax.spines[["top", "right"]].set_visible(False)
     sex_txt = "" if sex == "persons" else f" ({sex}s)"
-    ax.set_title(
-        f"{ind.name}{sex_txt}: slope index of inequality over time, {pr.place.name}\n"
-        f"least deprived minus most deprived; change in the gap: {verdict}"
-        + (" (synthetic data)" if pr.place.workspace.synthetic else ""),
-        fontsize=9,
-        loc="left",
+
+    d = sc.Drawing(720)
+    top = (
+        sc.title(
+            d,
+            [
+                f"{ind.name}{sex_txt}: slope index of inequality over time, {pr.place.name}",
+                f"least deprived minus most deprived; change in the gap: {verdict}"
+                + (" (synthetic data)" if pr.place.workspace.synthetic else ""),
+            ],
+        )
+        + 10
     )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    ylim, yt = sc.axis_range([*v, *lo, *hi, 0.0])  # zero in view: its line is drawn
+    ylabels = sc.tick_labels(yt)
+    left = _left_margin(ylabels)
+    ax = sc.Axes(d, left, top, d.width - left - 24, 200, _category_limits(n), ylim)
+    ax.yticks(yt, ylabels, grid=True)
+    ax.hline(0.0, stroke="#000000", width=0.8, role="zero")
+    for i in range(n):
+        ax.errorbar(i, lo[i], hi[i], cap=4, stroke="#000000", width=1.0, role="ci")
+    ax.plot(x, v, stroke=_SII, width=1.5, role="line")
+    for i, (p, a, b, c) in enumerate(zip(periods, v, lo, hi, strict=True)):
+        ax.point(
+            i,
+            a,
+            marker="o",
+            size=8,
+            fill=_SII,
+            stroke=_SII,
+            role="point",
+            datum={
+                "period": p,
+                "value": float(a),
+                "lower": float(b),
+                "upper": float(c),
+            },
+        )
+    ax.spines()
+    ax.ylabel(f"SII ({ind.unit})", 10)
+    y = _period_ticks(ax, periods)
+    d.height = (
+        sc.legend(
+            d,
+            [("o", {"fill": _SII, "stroke": _SII, "size": 8}, "SII with 95% CI")],
+            top=y + 6,
+        )
+        + 8
+    )
     words = "; ".join(
         f"{p}: {a:,.1f} (95% CI {b:,.1f} to {c:,.1f})"
         for p, a, b, c in zip(s["period"], v, lo, hi, strict=True)
@@ -180,7 +403,7 @@ def sii_trend_chart(
         f"least deprived end minus that at the most deprived end (negative = higher in more "
         f"deprived areas). Change: {verdict}" + (f" ({test})" if test else "") + "."
     )
-    return Chart(fig, alt, caption)
+    return Chart(d, alt, caption)
 
 
 def trend_table(
@@ -373,6 +596,10 @@ def trends_section(
         )
     if sii_indicator and sii_indicator in pr.indicators:
         chart = sii_trend_chart(pr, sii_indicator)
-        parts.append(chart._repr_html_() if hasattr(chart, "figure") else str(chart))
+        # a sentence (Narrative) or a chart; not hasattr(chart, "figure"): that would draw
+        # the SVG chart's marks on a matplotlib figure just to ask
+        parts.append(
+            str(chart) if isinstance(chart, HTMLFragment) else chart._repr_html_()
+        )
     parts.append(str(trend_table(pr, markers)))
     return HTMLFragment("".join(parts))

@@ -16,12 +16,10 @@ user's own small areas (Fingertips shows published geographies only).
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from hiworkbook import benchmark as bm
 from hiworkbook.charts import Chart
@@ -352,7 +350,17 @@ def draw_spine(
     single_sex: set[str] | frozenset[str] = frozenset(),
 ) -> Chart:
     """Draw a spine chart from its table (:func:`spine_table`, or
-    :func:`hiworkbook.published.spine_table` for published values).
+    :func:`hiworkbook.published.spine_table` for published values), as SVG marks
+    (:class:`hiworkbook.svgchart.Drawing`, 900 pixels wide).
+
+    One row per indicator: its name (wrapped when long) and benchmark symbol on the left; the
+    grey bands (worst to 25th percentile, 25th to 75th, 75th to best), the median tick, the
+    comparator's dashed tick and the place's marker on the spine; the place's value, the
+    comparator's and the peers' worst and best in columns on the right. The label column, the
+    spine and the columns are placed by the measured widths of their words. Marks carry roles
+    for readers of the drawing: "band", "median", "comparator", "place" (datum
+    ``indicator_id``, ``sex``, ``value``, ``benchmark``, ``position``), "symbol",
+    "row-label", "cell", "header", "no-peers".
 
     Parameters
     ----------
@@ -369,110 +377,198 @@ def draw_spine(
     Returns
     -------
     Chart
+        Drawn as SVG (``chart.drawing``); ``chart.figure`` and ``chart.png()`` draw the same
+        marks with matplotlib.
     """
-    n = max(len(d), 1)
-    fig = Figure(figsize=(9.5, 0.42 * n + 1.6))
-    ax = fig.add_axes((0.34, 1.1 / (0.42 * n + 1.6), 0.36, 1 - 1.5 / (0.42 * n + 1.6)))
-    labels = []
-    for y, (_, r) in enumerate(d.iterrows()):
-        yy = n - 1 - y
-        single = r["indicator_id"] in single_sex
-        labels.append(str(r["indicator_name"]) + _sex_suffix(str(r["sex"]), single))
-        if r["peers"] and pd.notna(r["worst"]):
-            span = r["best"] - r["worst"]
+    from hiworkbook import svgchart as sc
 
-            def sc(v: float, r=r, span=span) -> float:
-                return (v - r["worst"]) / span if span else 0.5
-
-            a, b25, b75 = 0.0, sc(r["q25"]), sc(r["q75"])
-            ax.barh(yy, b25 - a, left=a, height=0.55, color=_SPINE_BANDS[0], lw=0)
-            ax.barh(yy, b75 - b25, left=b25, height=0.55, color=_SPINE_BANDS[1], lw=0)
-            ax.barh(yy, 1 - b75, left=b75, height=0.55, color=_SPINE_BANDS[2], lw=0)
-            ax.plot([sc(r["median"])] * 2, [yy - 0.3, yy + 0.3], color="#555555", lw=1)
-            cp = r["comparator_position"]
-            if pd.notna(cp):
-                ax.plot(
-                    [np.clip(cp, -0.05, 1.05)] * 2,
-                    [yy - 0.4, yy + 0.4],
-                    color=_COMP,
-                    lw=1.4,
-                    ls="--",
-                )
-            if pd.notna(r["position"]):
-                c = bm.category(r["benchmark"])
-                big = "99.8" in r["benchmark"]
-                ax.plot(
-                    np.clip(r["position"], -0.05, 1.05),
-                    yy,
-                    marker=c.marker,
-                    ms=10 if big else 8,
-                    mfc=c.colour,
-                    mec="#000000",
-                    mew=1.6 if big else 0.8,
-                    ls="none",
-                )
-        else:
-            ax.text(0.5, yy, "no peer values", ha="center", va="center", fontsize=7)
-        cells = [
+    # row labels and symbols; value columns, headers and axis words
+    size, small = 11.0, 10.0
+    g = sc.Drawing(900)
+    top = (
+        sc.title(
+            g,
+            [f"{place_name}, {period}: area profile against the {peer_words}"],
+            width=g.width - 20,
+        )
+        + 8
+    )
+    rows = [r for _, r in d.iterrows()]
+    labels = [
+        str(r["indicator_name"])
+        + _sex_suffix(str(r["sex"]), r["indicator_id"] in single_sex)
+        for r in rows
+    ]
+    symbols = [bm.category(r["benchmark"]).symbol for r in rows]
+    cells = [
+        [
             "suppressed" if pd.isna(r["value"]) else f"{r['value']:,.1f}",
             _num(r["comparator_value"]),
             _num(r["worst"]),
             _num(r["best"]),
         ]
-        for x, text in zip(_SPINE_COLS, cells, strict=True):
-            ax.text(
-                x,
-                yy,
-                text,
-                va="center",
-                ha="left",
-                fontsize=7,
-                transform=ax.get_yaxis_transform(),
-            )
-        sym = bm.category(r["benchmark"]).symbol
-        ax.text(
-            -0.04,
-            yy,
-            sym,
-            va="center",
-            ha="right",
-            fontsize=8,
-            transform=ax.get_yaxis_transform(),
-        )
-    heads = ("Value", comparator_name.replace(" (", "\n("), "Worst", "Best")
-    for x, head in zip(_SPINE_COLS, heads, strict=True):
-        ax.text(
-            x,
-            n - 0.2,
-            head,
-            fontsize=7,
-            fontweight="bold",
-            transform=ax.get_yaxis_transform(),
-        )
-    ax.set_yticks(range(n), labels[::-1], fontsize=7)
-    ax.tick_params(axis="y", pad=14)
-    ax.set_ylim(-0.7, n - 0.1)
-    ax.set_xlim(-0.06, 1.06)
-    ax.set_xticks([0, 0.5, 1], ["worst\n(lowest)", "", "best\n(highest)"], fontsize=7)
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.set_title(
-        f"{place_name}, {period}: area profile against the {peer_words}",
-        fontsize=9,
-        loc="left",
-        x=-0.9,
-    )
-    keys = [k for k in bm.CATEGORIES if k in set(d["benchmark"])]
-    handles = bm.legend_handles(keys)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles += [
-        Line2D([], [], color=_COMP, ls="--", lw=1.4, label=comparator_name),
-        Patch(color=_SPINE_BANDS[0], label="worst to 25th percentile"),
-        Patch(color=_SPINE_BANDS[1], label="25th to 75th"),
-        Patch(color=_SPINE_BANDS[2], label="75th percentile to best"),
+        for r in rows
     ]
-    fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower center", ncol=4)
+    columns = ("value", "comparator_value", "worst", "best")
+    heads = [
+        ["Value"],
+        sc.wrap(comparator_name.replace(" (", "\n("), 130, small, bold=True),
+        ["Worst"],
+        ["Best"],
+    ]
+    # value columns on the right, each as wide as its widest header line or cell
+    col_gap = 16.0
+    col_w = [
+        max(
+            [sc.text_width(t, small, bold=True) for t in head]
+            + [sc.text_width(row[j], small) for row in cells]
+        )
+        for j, head in enumerate(heads)
+    ]
+    cols_w = sum(col_w) + col_gap * len(col_w)
+    # the spine gets at least min_spine pixels; the label column what it needs up to the rest
+    sym_w = max([sc.text_width(s, size) for s in symbols], default=0.0)
+    min_spine, margin = 300.0, 10.0
+    room = g.width - 2 * margin - cols_w - min_spine - (sym_w + 16)
+    label_w = min(max([sc.text_width(t, size) for t in labels], default=0.0), room)
+    label_lines = [sc.wrap(t, label_w, size) for t in labels]
+    label_w = max(
+        [sc.text_width(t, size) for lines in label_lines for t in lines], default=0.0
+    )
+    spine_left = margin + label_w + 8 + sym_w + 8
+    spine_w = g.width - margin - cols_w - spine_left
+    line_h, band_h = size * 1.2, 16.0
+    heights = [max(30.0, line_h * len(lines) + 12) for lines in label_lines] or [30.0]
+    head_h = max(len(h) for h in heads) * small * 1.2
+    rows_top = top + head_h + 4
+    rows_h = sum(heights)
+    # y in pixels down from the first row's top; x: worst (0) to best (1) with a margin
+    ax = sc.Axes(g, spine_left, rows_top, spine_w, rows_h, (-0.06, 1.06), (rows_h, 0))
+    col_x = [ax.right + col_gap + sum(col_w[:j]) + col_gap * j for j in range(4)]
+    for j, head in enumerate(heads):
+        for k, t in enumerate(head):
+            g.text(
+                col_x[j],
+                rows_top - 4 - (len(head) - 1 - k) * small * 1.2,
+                t,
+                size=small,
+                bold=True,
+                baseline="baseline",
+                role="header",
+            )
+    yc = 0.0
+    for r, lines, sym, row_cells, h in zip(
+        rows, label_lines, symbols, cells, heights, strict=False
+    ):
+        yc += h / 2
+        py = rows_top + yc
+        key = {"indicator_id": r["indicator_id"], "sex": r["sex"]}
+        if r["peers"] and pd.notna(r["worst"]):
+            span = r["best"] - r["worst"]
+
+            def pos(v: float, r=r, span=span) -> float:
+                return (v - r["worst"]) / span if span else 0.5
+
+            edges = (0.0, pos(r["q25"]), pos(r["q75"]), 1.0)
+            ends = (r["worst"], r["q25"], r["q75"], r["best"])
+            names = ("worst to 25th", "25th to 75th", "75th to best")
+            for b, colour in enumerate(_SPINE_BANDS):
+                ax.barh(
+                    yc,
+                    edges[b + 1],
+                    band_h,
+                    base=edges[b],
+                    fill=colour,
+                    role="band",
+                    datum=key | {"band": names[b], "from": ends[b], "to": ends[b + 1]},
+                )
+            mx = float(ax.x(pos(r["median"])))
+            g.line(
+                [(mx, py - band_h / 2 - 1), (mx, py + band_h / 2 + 1)],
+                stroke="#555555",
+                width=1.0,
+                role="median",
+                datum=key | {"value": r["median"]},
+            )
+            cp = r["comparator_position"]
+            if pd.notna(cp):
+                cx = float(ax.x(np.clip(cp, -0.05, 1.05)))
+                g.line(
+                    [(cx, py - band_h / 2 - 5), (cx, py + band_h / 2 + 5)],
+                    stroke=_COMP,
+                    width=1.4,
+                    dash="dash",
+                    role="comparator",
+                    datum=key | {"value": r["comparator_value"], "position": cp},
+                )
+            if pd.notna(r["position"]):
+                c = bm.category(r["benchmark"])
+                big = "99.8" in r["benchmark"]
+                g.marker(
+                    c.marker,
+                    float(ax.x(np.clip(r["position"], -0.05, 1.05))),
+                    py,
+                    12 if big else 10,
+                    fill=c.colour,
+                    stroke="#000000",
+                    width=1.6 if big else 0.8,
+                    role="place",
+                    datum=key
+                    | {
+                        "value": r["value"],
+                        "benchmark": r["benchmark"],
+                        "position": r["position"],
+                    },
+                )
+        else:
+            g.text(
+                float(ax.x(0.5)),
+                py,
+                "no peer values",
+                size=small,
+                anchor="middle",
+                colour="#555555",
+                role="no-peers",
+                datum=key,
+            )
+        g.text(
+            spine_left - 8,
+            py,
+            sym,
+            size=size,
+            anchor="end",
+            role="symbol",
+            datum=key | {"benchmark": r["benchmark"]},
+        )
+        for k, t in enumerate(lines):
+            g.text(
+                margin + label_w,
+                py + (k - (len(lines) - 1) / 2) * line_h,
+                t,
+                size=size,
+                anchor="end",
+                role="row-label",
+                datum=key,
+            )
+        for x, t, col in zip(col_x, row_cells, columns, strict=True):
+            g.text(x, py, t, size=small, role="cell", datum=key | {"column": col})
+        yc += h / 2
+    ax.spines(left=False)
+    g.line(
+        [(float(ax.x(0.5)), ax.bottom), (float(ax.x(0.5)), ax.bottom + 4)],
+        stroke="#333333",
+        width=0.8,
+        role="tick",
+    )
+    y = ax.xticks([0, 1], ["worst\n(lowest)", "best\n(highest)"], size=small)
+    keys = [k for k in bm.CATEGORIES if k in set(d["benchmark"])]
+    items = bm.legend_items(keys) + [
+        ("line", {"stroke": _COMP, "dash": "dash", "width": 1.4}, comparator_name),
+        ("rect", {"fill": _SPINE_BANDS[0]}, "worst to 25th percentile"),
+        ("rect", {"fill": _SPINE_BANDS[1]}, "25th to 75th"),
+        ("rect", {"fill": _SPINE_BANDS[2]}, "75th percentile to best"),
+    ]
+    g.height = sc.legend(g, items, top=y + 10) + 8
     parts = []
     for _, r in d.iterrows():
         word = bm.category(r["benchmark"]).label.lower()
@@ -498,7 +594,7 @@ def draw_spine(
         "good or bad, from lowest to highest. Grey bands: worst to 25th percentile, 25th to "
         "75th, 75th to best; dashed tick: the comparator."
     )
-    return Chart(fig, alt, caption, d)
+    return Chart(g, alt, caption, d)
 
 
 # ---------------------------------------------------------------------------- compare areas
@@ -521,7 +617,10 @@ def compare_areas_chart(
     comparator (default: the place itself for its small areas), with the comparator's value as a
     line. Suppressed areas are listed after the others with no bar. With more than
     ``max_areas`` areas, the chart shows the highest and lowest ``max_areas / 2`` and says so;
-    the CSV keeps every area.
+    the CSV keeps every area. Drawn as SVG marks (:class:`hiworkbook.svgchart.Drawing`, 720
+    pixels wide): "bar" (datum ``area_code``, ``area_name``, ``value``, ``lower_ci``,
+    ``upper_ci``, ``benchmark``), "ci", "symbol", "comparator", "gap" and "gap-label" (the
+    areas left out of the middle).
 
     Parameters
     ----------
@@ -539,6 +638,8 @@ def compare_areas_chart(
     Returns
     -------
     Chart
+        Drawn as SVG (``chart.drawing``); ``chart.figure`` and ``chart.png()`` draw the same
+        marks with matplotlib.
     """
     if breakdown == "small_area":
         picked = results.pick(indicator_id, "map")
@@ -587,81 +688,130 @@ def compare_areas_chart(
         if left_out
         else ""
     )
+    from hiworkbook import svgchart as sc
+
     n = max(len(drawn), 1)
-    fig = Figure(figsize=(7.4, 0.2 * n + 2.0))
-    ax = fig.add_subplot()
-    y = np.arange(len(drawn))[::-1]
+    what = "small areas" if breakdown == "small_area" else "areas"
+    y = np.arange(len(drawn))[::-1]  # the first area at the top
     v = drawn["value"].to_numpy(dtype=float)
     lo = drawn["lower_ci"].to_numpy(dtype=float)
     hi = drawn["upper_ci"].to_numpy(dtype=float)
-    ax.barh(
-        y,
-        v,
-        color=[bm.category(c).colour for c in drawn["benchmark"]],
-        edgecolor="#333333",
-        lw=0.4,
-        height=0.75,
-    )
-    ax.errorbar(
-        v,
-        y,
-        xerr=np.vstack([v - lo, hi - v]),
-        fmt="none",
-        ecolor="black",
-        lw=0.7,
-        capsize=1.5,
-    )
-    for yi, c in zip(y, drawn["benchmark"], strict=True):
-        ax.text(
-            1.0,
-            yi,
-            " " + bm.category(c).symbol,
-            transform=ax.get_yaxis_transform(),
-            fontsize=6,
-            va="center",
-        )
     names = [
         f"{a} {c}" if breakdown == "small_area" and a != c else str(a)
         for a, c in zip(drawn["area_name"], drawn["area_code"], strict=True)
     ]
-    ax.set_yticks(y, names, fontsize=6 if n > 20 else 8)
+    rv = ref.value_for(rows).dropna()
+    comp_value = float(rv.iloc[0]) if len(rv) else np.nan
+    size, row_h = (10.0, 16.0) if n > 20 else (11.0, 24.0)
+    g = sc.Drawing(720)
+    top = (
+        sc.title(
+            g,
+            [
+                f"{ind.name}{_sex_suffix(sex, len(ind.sexes) == 1)}, {results.period}: {what} of {results.place.name}"
+                if breakdown == "small_area"
+                else f"{ind.name}, {results.period}: {results.place.name} and its comparators"
+            ],
+            width=g.width - 20,
+        )
+        + 6
+    )
+    left = 10 + max((sc.text_width(t, size) for t in names), default=0.0) + 8
+    sym_w = max(
+        (sc.text_width(bm.category(c).symbol, size) for c in drawn["benchmark"]),
+        default=0.0,
+    )
+    xlim, ticks = sc.axis_range([*v, *lo, *hi, comp_value], zero=True)
+    ax = sc.Axes(
+        g,
+        left,
+        top,
+        g.width - left - sym_w - 24,
+        row_h * (n + 0.6),
+        xlim,
+        (-0.8, n - 0.2),
+    )
+    below = ax.xticks(ticks, sc.tick_labels(ticks), grid=True)
+    for yi, code, name, val, a, b, c in zip(
+        y,
+        drawn["area_code"],
+        drawn["area_name"],
+        v,
+        lo,
+        hi,
+        drawn["benchmark"],
+        strict=True,
+    ):
+        k = bm.category(c)
+        ax.barh(
+            yi,
+            val,
+            0.75,
+            fill=k.colour,
+            stroke="#333333",
+            datum={
+                "area_code": code,
+                "area_name": name,
+                "value": val,
+                "lower_ci": a,
+                "upper_ci": b,
+                "benchmark": c,
+            },
+        )
+        ax.errorbar(yi, a, b, horizontal=True, cap=2.5, width=0.8)
+        g.text(
+            ax.right + 8,
+            float(ax.y(yi)),
+            k.symbol,
+            size=size,
+            role="symbol",
+            datum={"area_code": code, "benchmark": c},
+        )
+    ax.yticks(y, names, size=size, tick=0)
     if note:
         gap = n - 1 - (max_areas // 2) + 0.5
-        ax.axhline(gap, color="#000000", lw=0.8, ls=":")
-        ax.text(
-            0.99,
+        ax.hline(
             gap,
-            f"{len(shown) - len(drawn)} areas not drawn ",
-            transform=ax.get_yaxis_transform(),
-            ha="right",
-            va="bottom",
-            fontsize=6,
+            stroke="#000000",
+            width=0.8,
+            dash="dot",
+            role="gap",
+            datum={"not_drawn": len(shown) - len(drawn)},
         )
-    rv = ref.value_for(rows).dropna()
-    if len(rv):
-        ax.axvline(float(rv.iloc[0]), color=_COMP, ls="--", lw=1.2, label=f"{ref.name}")
+        g.text(
+            ax.right - 4,
+            float(ax.y(gap)) - 3,
+            f"{len(shown) - len(drawn)} areas not drawn",
+            size=9,
+            anchor="end",
+            baseline="baseline",
+            role="gap-label",
+        )
+    ax.vline(comp_value, stroke=_COMP, width=1.2, dash="dash", role="comparator")
+    ax.spines()
+    below = ax.xlabel(_unit_label(ind.unit), below)
+    if left_txt:
+        mid = ax.left + ax.width / 2
+        for line in sc.wrap(left_txt.strip(), 2 * min(mid, g.width - mid) - 20, 10.0):
+            g.text(
+                mid,
+                below,
+                line,
+                size=10,
+                anchor="middle",
+                baseline="top",
+                role="xlabel",
+            )
+            below += 12.5
     keys = [
         k for k in bm.legend_keys(ind.polarity, level) if k in set(rows["benchmark"])
     ]
-    handles = bm.legend_handles(keys) + (
-        ax.get_legend_handles_labels()[0] if len(rv) else []
-    )
-    fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower center", ncol=3)
-    ax.set_xlabel(
-        _unit_label(ind.unit) + ("\n" + left_txt.strip() if left_txt else ""),
-        fontsize=8,
-    )
-    ax.set_ylim(-0.8, n - 0.2)
-    ax.spines[["top", "right"]].set_visible(False)
-    what = "small areas" if breakdown == "small_area" else "areas"
-    ax.set_title(
-        f"{ind.name}{_sex_suffix(sex, len(ind.sexes) == 1)}, {results.period}: {what} of {results.place.name}"
-        if breakdown == "small_area"
-        else f"{ind.name}, {results.period}: {results.place.name} and its comparators",
-        fontsize=9,
-        loc="left",
-    )
-    fig.set_layout_engine("tight", rect=(0, 0.9 / (0.2 * n + 2.0), 1, 1))
+    items = bm.legend_items(keys)
+    if np.isfinite(comp_value):
+        items.append(
+            ("line", {"stroke": _COMP, "dash": "dash", "width": 1.2}, ref.name)
+        )
+    g.height = sc.legend(g, items, top=below + 8) + 8
     counts = rows["benchmark"].value_counts()
     summary = "; ".join(
         f"{int(counts[k])} {bm.category(k).label.lower()}"
@@ -700,7 +850,7 @@ def compare_areas_chart(
         comparator=ref.name,
         comparator_value=ref.value_for(pd.concat([shown, hidden])).to_numpy(),
     )
-    return Chart(fig, alt, caption, data.reset_index(drop=True))
+    return Chart(g, alt, caption, data.reset_index(drop=True))
 
 
 # ---------------------------------------------------------------------------- inequalities
@@ -756,8 +906,14 @@ def inequality_chart(
     level: str = "95",
     sex: str | None = None,
 ) -> Chart:
-    """An indicator by an inequality breakdown: bars with 95% CIs in the benchmark grammar, and
-    for deprivation quintiles the fitted SII line.
+    """An indicator by an inequality breakdown, drawn as SVG: bars with 95% CIs in the benchmark
+    grammar (colour, and the class's symbol above each bar), the comparator's value as a dashed
+    line and, for deprivation quintiles, the fitted SII line.
+
+    For deprivation quintiles each bar stands at its population's midpoint rank (0 most
+    deprived, 1 least) with its population share as width — the x-axis of the SII regression
+    (:func:`sii_line`), so the fitted line is straight and drawn from rank 0 to rank 1. A
+    category without a value shows its symbol and "suppressed" or "no data" instead of a bar.
 
     Parameters
     ----------
@@ -780,6 +936,10 @@ def inequality_chart(
     Returns
     -------
     Chart
+        Drawn as SVG marks (``chart.drawing``): roles "bar" (datum: category, value, CI,
+        benchmark), "ci", "symbol", "missing", "comparator" and "sii" (datum: intercept,
+        slope, SII and its CI). ``data`` has the numbers drawn, with ``sii_line`` (the fitted
+        value at each bar) when the line is drawn.
     """
     if (
         frame is None
@@ -873,6 +1033,7 @@ def inequality_chart(
     quint = breakdown == "imd_quintile"
     width = np.full(len(rows), 0.65)
     x = np.arange(len(rows), dtype=float)
+    rank = False  # x is the cumulative population rank, 0 to 1
     if quint:
         # Bars at their population's midpoint rank (0 = most deprived, 1 = least), widths the
         # population shares: the x-axis of the SII regression, so its line is straight.
@@ -885,45 +1046,15 @@ def inequality_chart(
             share = den / den.sum()
             x = np.cumsum(share) - share / 2
             width = share * 0.92
-    fig = Figure(figsize=(7.4, 4.0))
-    ax = fig.add_subplot()
+            rank = True
+    from hiworkbook import svgchart as sc
+
     ok = ~np.isnan(v)
-    ax.bar(
-        x[ok],
-        v[ok],
-        color=[bm.category(c).colour for c in cats[ok]],
-        edgecolor="#333333",
-        lw=0.6,
-        width=width[ok],
-    )
-    ax.errorbar(
-        x[ok],
-        v[ok],
-        yerr=np.vstack([v[ok] - lo[ok], hi[ok] - v[ok]]),
-        fmt="none",
-        ecolor="black",
-        capsize=4,
-        lw=1,
-    )
-    top = np.nanmax(hi[ok]) if ok.any() else 1.0
-    for xi, val, c, s in zip(x, v, cats, supp, strict=True):
-        sym = bm.category(c).symbol
-        if np.isnan(val):
-            ax.text(
-                xi,
-                top * 0.02,
-                f"{sym}\n{'suppressed' if s else 'no data'}",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
-        else:
-            ax.text(xi, top * 1.03, sym, ha="center", va="bottom", fontsize=8)
     rv = ref.value_for(cmp_rows).dropna()
-    if len(rv):
-        ax.axhline(float(rv.iloc[0]), color=_COMP, ls="--", lw=1.2, label=ref.name)
+    comp_value = float(rv.iloc[0]) if len(rv) else np.nan
     sii_txt = ""
     line = None
+    fit: dict = {}  # the SII line's numbers, when it is drawn
     if quint:
         s = results.sii[
             (results.sii["indicator_id"] == indicator_id) & (results.sii["sex"] == sex)
@@ -934,47 +1065,149 @@ def inequality_chart(
                 float(s[c].iloc[0]) for c in ("sii", "lower_ci", "upper_ci")
             )
             line = b0 + b1 * x
-            ax.plot(
-                [0, 1], [b0, b0 + b1], color="#000000", lw=1.5, label="SII fitted line"
-            )
+            fit = {
+                "intercept": b0,
+                "slope": b1,
+                "sii": sv,
+                "lower_ci": slo,
+                "upper_ci": shi,
+            }
             from hiworkbook.sii_reading import sii_statement
 
             sii_txt = sii_statement(sv, slo, shi, ind.unit)
-        ax.set_xlim(0, 1)
-        ax.set_xlabel(
-            "population ranked from most deprived (0) to least deprived (1); bar width = population share",
-            fontsize=7,
+    what = _BREAKDOWN_WORDS.get(breakdown, breakdown)
+    d = sc.Drawing(720)
+    head = (
+        f"{ind.name}{_sex_suffix(sex or 'persons', len(ind.sexes) == 1)} by {what}, "
+        f"{results.place.name}, {results.period}"
+    )
+    # the title, then a row for the symbols above the bars
+    top = (
+        sc.title(
+            d,
+            [head, sii_txt],
         )
+        + 22
+    )
+    # the SII line runs from rank 0 to rank 1: its ends are inside the y range
+    ends = [fit["intercept"], fit["intercept"] + fit["slope"]] if fit else []
+    ylim, yt = sc.axis_range([*v[ok], *lo[ok], *hi[ok], comp_value, *ends], zero=True)
+    ylabels = sc.tick_labels(yt)
+    left = 10 + 11 * 1.25 + 8 + max(sc.text_width(t, 10) for t in ylabels) + 7
+    xlim = (0.0, 1.0) if rank else (-0.5, len(rows) - 0.5)
+    ax = sc.Axes(d, left, top, d.width - left - 24, 250, xlim, ylim)
+    ax.yticks(yt, ylabels)
+    base = float(ax.y(0.0))
+    centres = [float(ax.x(xi)) for xi in x]
+    missing = []
+    for i, (cat, xi, wi, val, a, b, c, s) in enumerate(
+        zip(rows["category"], x, width, v, lo, hi, cats, supp, strict=True)
+    ):
+        k = bm.category(c)
+        if np.isnan(val):  # no bar: words instead, drawn over the bars and lines
+            missing.append((i, cat, c, s))
+            continue
+        ax.bar(
+            xi,
+            val,
+            wi,
+            fill=k.colour,
+            stroke="#333333",
+            datum={
+                "category": cat,
+                "value": val,
+                "lower_ci": a,
+                "upper_ci": b,
+                "benchmark": c,
+            },
+        )
+        first = len(d.marks)
+        half = (float(ax.x(xi + wi / 2)) - float(ax.x(xi - wi / 2))) / 2
+        ax.errorbar(xi, a, b, cap=min(4.0, max(2.0, half - 1)))
+        for m in d.marks[first:]:
+            if m.role == "ci":
+                m.datum["category"] = cat
+        d.text(
+            centres[i],
+            ax.top - 9,
+            k.symbol,
+            size=10,
+            anchor="middle",
+            role="symbol",
+            datum={"category": cat, "benchmark": c},
+        )
+    ax.hline(
+        comp_value,
+        stroke=_COMP,
+        dash="dash",
+        role="comparator",
+        datum={"comparator": ref.name, "value": comp_value},
+    )
+    if fit:  # the fitted line across the ranks, in the bars' data-to-pixel mapping
+        d.line(
+            [
+                (float(ax.x(0.0)), float(ax.y(ends[0]))),
+                (float(ax.x(1.0)), float(ax.y(ends[1]))),
+            ],
+            stroke="#000000",
+            width=1.5,
+            role="sii",
+            datum=fit,
+        )
+    # the symbol and the reason where a bar is missing, turned if the gap is narrow
+    for i, cat, c, s in missing:
+        k = bm.category(c)
+        words = f"{k.symbol} {'suppressed' if s else 'no data'}"
+        room = min(
+            [abs(centres[i] - q) for j, q in enumerate(centres) if j != i] + [ax.width]
+        )
+        long = sc.text_width(words, 10)
+        turn = long > room - 6
+        if turn:  # on a white strip: the bars beside may be closer than the text
+            d.rect(
+                centres[i] - 7,
+                base - long - 8,
+                14,
+                long + 7,
+                fill="#ffffff",
+                role="halo",
+            )
+        d.text(
+            centres[i],
+            base - 4,
+            words,
+            size=10,
+            anchor="start" if turn else "middle",
+            baseline="middle" if turn else "baseline",
+            rotate=90 if turn else 0,
+            colour=_COMP,
+            role="missing",
+            datum={"category": cat, "benchmark": c},
+        )
+    ax.spines()
     labels = [
         str(c).replace(" (", "\n(")
         if breakdown == "imd_quintile"
         else short_group(str(c))
         for c in rows["category"]
     ]
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_ylabel(_unit_label(ind.unit))
-    ax.set_ylim(0, top * 1.12)
-    ax.spines[["top", "right"]].set_visible(False)
+    y = ax.xticks(x, labels, stagger=True)
+    if rank:
+        y = ax.xlabel(
+            "population ranked from most deprived (0) to least deprived (1); bar width = population share",
+            y + 2,
+            size=10,
+        )
+    ax.ylabel(_unit_label(ind.unit), 10)
     keys = [k for k in bm.legend_keys(ind.polarity, level) if k in set(cats)]
-    handles = bm.legend_handles(keys) + ax.get_legend_handles_labels()[0]
-    ax.legend(
-        handles=handles,
-        fontsize=7,
-        frameon=False,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.28),
-        ncol=4,
-    )
-    what = _BREAKDOWN_WORDS.get(breakdown, breakdown)
-    ax.set_title(
-        f"{ind.name}{_sex_suffix(sex or 'persons', len(ind.sexes) == 1)} by {what}, {results.place.name}, {results.period}"
-        + (f"\n{textwrap.fill(sii_txt, 105)}" if sii_txt else ""),
-        fontsize=8,
-        loc="left",
-    )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    items = bm.legend_items(keys)
+    if np.isfinite(comp_value):
+        items.append(
+            ("line", {"stroke": _COMP, "dash": "dash", "width": 1.2}, ref.name)
+        )
+    if fit:
+        items.append(("line", {"stroke": "#000000", "width": 1.5}, "SII fitted line"))
+    d.height = sc.legend(d, items, top=y + 8) + 8
     parts = [
         f"{c}: "
         + (
@@ -1012,7 +1245,7 @@ def inequality_chart(
     )
     if line is not None:
         data["sii_line"] = line
-    return Chart(fig, alt, caption, data)
+    return Chart(d, alt, caption, data)
 
 
 # ---------------------------------------------------------------------------- pyramid
@@ -1115,7 +1348,11 @@ def population_pyramid(
     results: PlaceResults, *, comparator: str | None = None
 ) -> Chart:
     """Age–sex population pyramid of the place (bars, % of its population) against its
-    comparator (outline), as Fingertips' population view.
+    comparator (outline), as Fingertips' population view, drawn as SVG.
+
+    Males are drawn to the left and females to the right of a centre line on one scale; the
+    comparator's percentages are a step outline (each band's edge, joined at the band
+    boundaries).
 
     Parameters
     ----------
@@ -1126,54 +1363,99 @@ def population_pyramid(
     Returns
     -------
     Chart
+        Drawn as SVG marks (``chart.drawing``): roles "bar" (datum: age band, sex, value as
+        the percentage, population) and "comparator" (one outline per sex); ``data`` is
+        :func:`pyramid_table`.
     """
     d = pyramid_table(results, comparator=comparator)
+    from hiworkbook import svgchart as sc
+
     bands = sorted(d["age_band"].unique(), key=_band_key)
-    y = np.arange(len(bands))
-    fig = Figure(figsize=(7.2, 0.22 * len(bands) + 1.8))
-    ax = fig.add_subplot()
+    y = np.arange(len(bands))  # the youngest band at the bottom
     female_col, male_col = "#B8A98C", "#6E7F91"  # neutral: not benchmark colours
+    sides = {
+        sex: d[d["sex"] == sex].set_index("age_band").reindex(bands).fillna(0)
+        for sex in ("male", "female")
+    }
+    widest = max(
+        [
+            float(s[c].max())
+            for s in sides.values()
+            for c in ("percent", "comparator_percent")
+        ]
+        + [0.0]
+    )
+    xlim, ticks = sc.axis_range([-widest, widest])  # the same scale both sides of zero
+    dr = sc.Drawing(720)
+    top = sc.title(
+        dr,
+        [
+            f"Population of {d.attrs['place']} by age and sex, {d.attrs['period']}, "
+            f"against {d.attrs['comparator']}"
+        ],
+    )
+    left = 10 + max(sc.text_width(str(b), 10) for b in bands) + 10
+    ax = sc.Axes(
+        dr,
+        left,
+        top + 24,
+        dr.width - left - 30,
+        18 * len(bands),
+        xlim,
+        (-0.5, len(bands) - 0.5),
+    )
+    ax.xticks(ticks, sc.tick_labels(ticks, suffix="%", absolute=True))
     for sex, sign, colour in (("male", -1, male_col), ("female", 1, female_col)):
-        s = d[d["sex"] == sex].set_index("age_band").reindex(bands).fillna(0)
-        ax.barh(
-            y,
-            sign * s["percent"],
-            color=colour,
-            height=0.85,
-            label=f"{sex.title()}s, {d.attrs['place']}",
+        s = sides[sex]
+        for yy, band in zip(y, bands, strict=True):
+            ax.barh(
+                yy,
+                sign * float(s.at[band, "percent"]),
+                0.85,
+                fill=colour,
+                datum={
+                    "age_band": band,
+                    "sex": sex,
+                    "value": float(s.at[band, "percent"]),
+                    "population": int(s.at[band, "population"]),
+                },
+            )
+        # the comparator's outline: each band's edge, joined at the band boundaries
+        cp = sign * s["comparator_percent"].to_numpy(dtype=float)
+        first = len(dr.marks)
+        ax.plot(
+            np.repeat(cp, 2),
+            np.ravel(np.column_stack([y - 0.5, y + 0.5])),
+            stroke="#000000",
+            width=1.1,
+            role="comparator",
         )
-        ax.step(
-            sign * s["comparator_percent"].to_numpy(),
-            y,
-            where="mid",
-            color="#000000",
-            lw=1.1,
-            label=f"{d.attrs['comparator']}" if sex == "male" else None,
-        )
-    ax.set_yticks(y, bands, fontsize=6)
-    ticks = ax.get_xticks()
-    ax.set_xticks(ticks, [f"{abs(t):g}%" for t in ticks], fontsize=7)
-    ax.axvline(0, color="#333333", lw=0.6)
-    ax.text(0.02, 1.01, "◀ Males", transform=ax.transAxes, fontsize=8)
-    ax.text(0.98, 1.01, "Females ▶", transform=ax.transAxes, fontsize=8, ha="right")
-    ax.set_xlabel("percentage of the total population")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(
-        fontsize=7,
-        frameon=False,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncol=3,
+        for m in dr.marks[first:]:
+            m.datum = {
+                "comparator": d.attrs["comparator"],
+                "sex": sex,
+                "percent": s["comparator_percent"].tolist(),
+            }
+    ax.vline(0.0, stroke="#333333", width=0.6, role="centre")
+    ax.yticks(y, bands, size=10)
+    dr.text(ax.left + 4, ax.top - 6, "◀ Males", baseline="baseline", role="label")
+    dr.text(
+        ax.right,
+        ax.top - 6,
+        "Females ▶",
+        anchor="end",
+        baseline="baseline",
+        role="label",
     )
-    ax.set_title(
-        f"Population of {d.attrs['place']} by age and sex, {d.attrs['period']}, against {d.attrs['comparator']}",
-        fontsize=9,
-        loc="left",
-        pad=16,
-    )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    ax.spines()
+    yb = ax.xlabel("percentage of the total population", ax.bottom + 22)
+    place = d.attrs["place"]
+    items = [
+        ("rect", {"fill": male_col}, f"Males, {place}"),
+        ("rect", {"fill": female_col}, f"Females, {place}"),
+        ("line", {"stroke": "#000000", "width": 1.1}, d.attrs["comparator"]),
+    ]
+    dr.height = sc.legend(dr, items, top=yb + 6) + 8
     total = int(d["population"].sum())
     old = d[d["age_band"].map(_band_key) >= 65]
     young = d[d["age_band"].map(_band_key) < 15]
@@ -1188,7 +1470,7 @@ def population_pyramid(
         f"estimates for {d.attrs['period']}); bars show each band as a percentage of the place's "
         f"population, the black outline the same for {d.attrs['comparator']}."
     )
-    return Chart(fig, alt, caption, d)
+    return Chart(dr, alt, caption, d)
 
 
 # ---------------------------------------------------------------------------- scatter
@@ -1205,7 +1487,8 @@ def scatter_chart(
 
     Each point is a small area with both values (suppressed values left out), coloured by its
     national deprivation quintile. The caption gives Pearson's *r* and the number of areas and
-    says that correlation is not causation (Fingertips' "compare indicators").
+    says that correlation is not causation (Fingertips' "compare indicators"). Drawn as SVG,
+    with the least-squares line when there are three or more areas and the x values vary.
 
     Parameters
     ----------
@@ -1215,7 +1498,11 @@ def scatter_chart(
 
     Returns
     -------
-    Chart
+    Chart or HTMLFragment
+        Drawn as SVG marks (``chart.drawing``): role "point" (datum: area code and name, IMD
+        quintile, ``x`` and ``y`` and the two values by indicator id) and "trend" (the
+        least-squares line). A note instead when fewer than two indicators have values by
+        small area.
     """
     # indicators without values by neighbourhood are replaced by ones that have them
     has = [
@@ -1261,50 +1548,86 @@ def scatter_chart(
     n = len(d)
     r = float(d[x_indicator].corr(d[y_indicator])) if n >= 3 else np.nan
     p = float(sps.pearsonr(d[x_indicator], d[y_indicator]).pvalue) if n >= 3 else np.nan
-    fig = Figure(figsize=(6.4, 4.8))
-    ax = fig.add_subplot()
-    for q in range(1, 6):
-        s = d[d["imd_quintile"] == q]
-        if len(s):
-            ax.scatter(
-                s[x_indicator],
-                s[y_indicator],
-                s=18,
-                color=bm.QUINTILE_COLOURS[q - 1],
-                edgecolor="#333333",
-                lw=0.4,
-                label=QUINTILE_LABELS[q],
-            )
-    if n >= 3 and d[x_indicator].std() > 0:
-        b1, b0 = np.polyfit(d[x_indicator], d[y_indicator], 1)
-        xs = np.linspace(d[x_indicator].min(), d[x_indicator].max(), 2)
-        ax.plot(
-            xs, b0 + b1 * xs, color="#000000", lw=1, ls="--", label="least-squares line"
-        )
-    ax.set_xlabel(f"{xi.name} ({_unit_label(xi.unit)})", fontsize=8)
-    ax.set_ylabel(f"{yi.name} ({_unit_label(yi.unit)})", fontsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(
-        fontsize=7,
-        frameon=False,
-        title="IMD quintile of the area",
-        title_fontsize=7,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-    )
+    from hiworkbook import svgchart as sc
+
     rtxt = (
         f"Pearson's r = {r:.2f} across {n} small areas"
         if n >= 3
         else f"only {n} areas: no correlation computed"
     )
-    ax.set_title(
-        f"{yi.name} against {xi.name}, {results.place.name}, {results.period}\n{rtxt}",
-        fontsize=8,
-        loc="left",
+    fit = n >= 3 and d[x_indicator].std() > 0
+    dr = sc.Drawing(720)
+    top = sc.title(
+        dr,
+        [f"{yi.name} against {xi.name}, {results.place.name}, {results.period}", rtxt],
     )
-    fig.set_layout_engine(
-        "tight"
-    )  # laid out by Chart.png, with the renderer that draws
+    # the legend beside the plot, on the right, as a column
+    leg_title = "IMD quintile of the area"
+    dot = {"stroke": "#333333", "width": 0.5, "size": 7}
+    items = [
+        ("o", {**dot, "fill": bm.QUINTILE_COLOURS[q - 1]}, QUINTILE_LABELS[q])
+        for q in range(1, 6)
+        if (d["imd_quintile"] == q).any()
+    ]
+    if fit:
+        trend = {"stroke": "#000000", "width": 1, "dash": "dash"}
+        items.append(("line", trend, "least-squares line"))
+    leg_w = max(
+        [16 + 5 + sc.text_width(lab, 10) for _, _, lab in items]
+        + [sc.text_width(leg_title, 10)]
+    )
+    leg_left = dr.width - 10 - leg_w
+    xlim, xt = sc.axis_range(d[x_indicator])
+    ylim, yt = sc.axis_range(d[y_indicator])
+    ylabels = sc.tick_labels(yt)
+    height = 300
+    ytitle = sc.wrap(f"{yi.name} ({_unit_label(yi.unit)})", height, 11)
+    tick_w = max(sc.text_width(t, 10) for t in ylabels)
+    left = 10 + len(ytitle) * 11 * 1.25 + 6 + tick_w + 7
+    ax = sc.Axes(dr, left, top + 10, leg_left - 24 - left, height, xlim, ylim)
+    ax.yticks(yt, ylabels)
+    yb = ax.xticks(xt, sc.tick_labels(xt))
+    for q in range(1, 6):
+        s = d[d["imd_quintile"] == q]
+        for code, name, xv, yv in zip(
+            s["area_code"], s["area_name"], s[x_indicator], s[y_indicator], strict=True
+        ):
+            ax.point(
+                xv,
+                yv,
+                size=7,
+                fill=bm.QUINTILE_COLOURS[q - 1],
+                stroke="#333333",
+                width=0.5,
+                datum={
+                    "area_code": code,
+                    "area_name": name,
+                    "imd_quintile": q,
+                    "x": float(xv),
+                    "y": float(yv),
+                    x_indicator: float(xv),
+                    y_indicator: float(yv),
+                },
+            )
+    if fit:
+        b1, b0 = np.polyfit(d[x_indicator], d[y_indicator], 1)
+        xs = np.linspace(d[x_indicator].min(), d[x_indicator].max(), 2)
+        first = len(dr.marks)
+        ax.plot(xs, b0 + b1 * xs, stroke="#000000", width=1, dash="dash", role="trend")
+        for m in dr.marks[first:]:
+            m.datum = {"intercept": float(b0), "slope": float(b1)}
+    ax.spines()
+    for k, part in enumerate(ytitle):
+        ax.ylabel(part, 10 + k * 11 * 1.25)
+    for part in sc.wrap(f"{xi.name} ({_unit_label(xi.unit)})", ax.width, 11):
+        yb = ax.xlabel(part, yb)
+    dr.text(
+        leg_left, ax.top + 2, leg_title, size=10, baseline="top", role="legend-title"
+    )
+    yl = ax.top + 16
+    for item in items:  # one entry a row
+        yl = sc.legend(dr, [item], top=yl, left=leg_left, width=leg_w, centre=False)
+    dr.height = max(yb, yl) + 8
     strength = (
         ""
         if np.isnan(r)
@@ -1325,6 +1648,6 @@ def scatter_chart(
         "many other ways (age, deprivation, recording), and an area-level association need not "
         "hold for the people in them. Suppressed values are left out."
     )
-    out = Chart(fig, alt, caption, d)
+    out = Chart(dr, alt, caption, d)
     out.data.attrs.update(pearson_r=r, p_value=p, n=n)
     return out

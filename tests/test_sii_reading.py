@@ -86,8 +86,16 @@ def _views_text(res, ind: str) -> list[str]:
         hw.views.inequality_chart(res, ind),
         hw.charts.quintile_chart(res, ind),
     ):
-        out += [chart.alt, chart.caption, chart.figure.axes[0].get_title(loc="left")]
+        out += [chart.alt, chart.caption, _chart_title(chart)]
     return out
+
+
+def _chart_title(chart) -> str:
+    """A chart's title: an SVG drawing's title lines (wrapped at spaces) joined, or the
+    matplotlib figure's left title."""
+    if chart.drawing is not None:
+        return " ".join(m.text for m in chart.drawing.find("title"))
+    return chart.figure.axes[0].get_title(loc="left")
 
 
 def test_every_view_states_the_same_signed_sii(res):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import hiworkbook as hw
+from hiworkbook import benchmark as bm
 from hiworkbook import lifegap, trends, trendviews
 from hiworkbook.indicators import Indicator
 from hiworkbook.validate import DataError
@@ -139,6 +140,169 @@ def test_trend_chart_draws_gaps_for_suppressed_values() -> None:
     assert "2020: suppressed" in ch.alt and "2019: 100.0 per 100,000" in ch.alt
     assert "fewer than 5 periods" in ch.caption
     assert trendviews.trends_unavailable(_pr(table=_table([1.0]))) is not None
+    # the drawing: a point per shown value (none for the suppressed one, never a zero),
+    # coloured by its benchmark class, the word "suppressed" at the gap, the comparator
+    d = ch.drawing
+    points = d.find("point")
+    assert [(m.datum["period"], m.datum["value"]) for m in points] == [
+        ("2019", 100.0),
+        ("2021", 80.0),
+    ]
+    assert {m.datum["benchmark"] for m in points} == {"similar"}
+    assert {m.style["fill"] for m in points} == {bm.category("similar").colour}
+    assert [m.datum["period"] for m in d.find("suppressed")] == ["2020"]
+    assert [m.text for m in d.find("suppressed")] == ["suppressed"]
+    assert not d.find("line")  # no line joins 2019 and 2021 across the gap
+    # no neighbouring interval to shade between: each shown value has its error bar
+    assert [(m.datum["lower"], m.datum["upper"]) for m in d.find("ci")] == [
+        pytest.approx((100 - 2 * Z95, 100 + 2 * Z95)),
+        pytest.approx((80 - 2 * Z95, 80 + 2 * Z95)),
+    ]
+    assert len(d.find("comparator")) == 1
+    assert [m.datum["value"] for m in d.find("comparator-point")] == [50.0] * 3
+    titles = [m.text for m in d.find("title")]
+    assert titles == [
+        "Under 75 mortality, Place (synthetic data)",
+        "Recent trend: Could not be calculated",
+    ]
+    assert [m.text for m in d.find("xtick-label")] == ["2019", "2020", "2021"]
+    labels = [m.text for m in d.find("legend-label")]
+    assert labels == ["95% CI", "Place", "● Similar", "England"]
+    assert 0 < d.height and all(
+        0 <= m.geom.get("y", 0) <= d.height for m in d.marks if m.kind == "text"
+    )
+
+
+def test_trend_chart_joins_shown_values_over_their_ci_band() -> None:
+    pr = _pr(table=_table([100, 90, 80, 70], suppressed={1}))
+    pr.place = type(
+        "P", (), {"name": "Place", "workspace": type("W", (), {"synthetic": False})()}
+    )()
+    d = trendviews.trend_chart(trends.indicator_trend(pr, "u75")).drawing
+    # 2021-2022 joined and shaded; 2019 alone gets an error bar; nothing at 2020
+    (line,) = d.find("line")
+    x = {m.datum["period"]: m.geom["cx"] for m in d.find("point")}
+    assert [p[0] for p in line.geom["points"]] == pytest.approx([x["2021"], x["2022"]])
+    assert len(d.find("band")) == 1
+    assert [m.datum["lower"] for m in d.find("ci")] == [pytest.approx(100 - 2 * Z95)]
+    assert [m.datum["value"] for m in d.find("point")] == [100.0, 80.0, 70.0]
+    assert "(synthetic data)" not in d.find("title")[0].text
+
+
+def test_sii_trend_chart_draws_each_period_with_its_ci_and_the_verdict() -> None:
+    pr = _pr(_sii_series([-100, -200], 10))
+    pr.place = type(
+        "P", (), {"name": "Place", "workspace": type("W", (), {"synthetic": True})()}
+    )()
+    ch = trendviews.sii_trend_chart(pr, "u75")
+    d = ch.drawing
+    assert [
+        (m.datum["period"], m.datum["value"], m.datum["lower"], m.datum["upper"])
+        for m in d.find("point")
+    ] == [("2019", -100.0, -110.0, -90.0), ("2020", -200.0, -210.0, -190.0)]
+    assert [(m.datum["lower"], m.datum["upper"]) for m in d.find("ci")] == [
+        (-110.0, -90.0),
+        (-210.0, -190.0),
+    ]
+    assert len(d.find("line")) == 1
+    (zero,) = d.find("zero")  # the zero line is drawn, inside the box
+    assert zero.datum == {"value": 0.0}
+    titles = " ".join(m.text for m in d.find("title"))
+    assert "slope index of inequality over time, Place" in titles
+    assert "change in the gap: widening (synthetic data)" in titles
+    assert [m.text for m in d.find("xtick-label")] == ["2019", "2020"]
+    assert [m.text for m in d.find("ylabel")] == ["SII (per 100,000)"]
+    assert [m.text for m in d.find("legend-label")] == ["SII with 95% CI"]
+    assert "2020: -200.0 (95% CI -210.0 to -190.0)" in ch.alt and "widening" in ch.alt
+    none = trendviews.sii_trend_chart(_pr(), "u75")
+    assert "No period has a slope index" in str(none)
+
+
+def _gap(years_by_cause: dict[str, float], synthetic: bool = False) -> lifegap.LEGap:
+    groups = lifegap.GapGroups("the most deprived fifth", "the least deprived fifth")
+    dec = pd.DataFrame(
+        [
+            {
+                "sex": "female",
+                "age_band": "50-54",
+                "broad_age": "45-59",
+                "cause": c,
+                "years": y,
+            }
+            for c, y in years_by_cause.items()
+        ]
+    )
+    gap = sum(years_by_cause.values())
+    summary = pd.DataFrame(
+        [
+            {
+                "sex": "female",
+                "le_baseline": 80.0,
+                "le_comparison": 80.0 + gap,
+                "gap": gap,
+                "by_cause": True,
+                "note": None,
+            }
+        ]
+    )
+    return lifegap.LEGap(groups, ["2022", "2023"], dec, summary, synthetic)
+
+
+def test_scarf_chart_stacks_positive_right_and_negative_left_hatched() -> None:
+    g = _gap({"other": 1.0, "circulatory": 3.0, "cancer": -0.5, "external": 0.02})
+    ch = lifegap.scarf_chart(g, "female")
+    d = ch.drawing
+    segs = d.find("segment")
+    # in the cause colours' order; years, and where each starts and ends, from the data
+    assert [
+        (m.datum["cause"], m.datum["years"], m.datum["start"], m.datum["end"])
+        for m in segs
+    ] == [
+        ("circulatory", 3.0, 0.0, 3.0),
+        ("cancer", -0.5, 0.0, -0.5),
+        ("external", 0.02, 3.0, 3.02),
+        ("other", 1.0, 3.02, pytest.approx(4.02)),
+    ]
+    assert [m.style["fill"] for m in segs] == [
+        lifegap.CAUSE_COLOURS[c] for c in ("circulatory", "cancer", "external", "other")
+    ]
+    assert sum(m.datum["years"] for m in segs) == pytest.approx(
+        g.summary["gap"].iloc[0]
+    )
+    # positive to the right of the zero line, the negative one to its left and hatched
+    (zero,) = d.find("zero")
+    x0 = zero.geom["points"][0][0]
+    cancer = segs[1]
+    assert cancer.geom["x"] + cancer.geom["w"] == pytest.approx(x0)
+    assert all(m.geom["x"] >= x0 - 1e-6 for m in segs if m.datum["years"] > 0)
+    hatch = d.find("hatch")
+    assert hatch and all(
+        cancer.geom["x"] - 1e-6 <= x <= cancer.geom["x"] + cancer.geom["w"] + 1e-6
+        for m in hatch
+        for x, _ in m.geom["points"]
+    )
+    # widths in proportion to the years
+    assert segs[0].geom["w"] / segs[3].geom["w"] == pytest.approx(3.0)
+    # labels where the words fit: not in the 0.02-year sliver
+    labels = [m.text for m in d.find("segment-label")]
+    assert labels == ["circulatory", "3.0", "cancer", "-0.5", "other", "1.0"]
+    assert [m.text for m in d.find("legend-label")] == [
+        "circulatory",
+        "cancer",
+        "external",
+        "other",
+    ]
+    titles = [m.text for m in d.find("title")]
+    assert titles == [
+        "Life expectancy gap, females: 3.5 years, 2022 to 2023 pooled",
+        "the least deprived fifth minus the most deprived fifth",
+    ]
+    assert [m.text for m in d.find("xlabel")] == ["years of life expectancy"]
+    assert "cancer: -0.50 years" in ch.alt and "hatched" in ch.caption
+    by_age = lifegap.scarf_chart(g, "female", by="age").drawing.find("segment")
+    assert [m.datum["age"] for m in by_age] == list(lifegap.BROAD_AGES)
+    assert by_age[4].datum["years"] == pytest.approx(3.52)
+    assert "cannot be decomposed" in str(lifegap.scarf_chart(g, "male"))
 
 
 # ---------------------------------------------------------------- on the demo
@@ -176,6 +340,11 @@ def test_period_results_matches_place_results_per_period(
     )
     assert "Recent trend" in section and "No values over time for: nope" in section
     assert "least deprived minus most deprived" in section
+    # the under-75 trend (persons) and its SII over time, each an SVG image
+    assert section.count('src="data:image/svg+xml;base64,') == 2
+    sii = trendviews.sii_trend_chart(pr, "mortality_u75").drawing.find("point")
+    assert [m.datum["period"] for m in sii] == pr.periods
+    assert [m.datum["value"] for m in sii] == pytest.approx(list(s["sii"]))
 
 
 def test_demo_deaths_by_cause_add_up_to_all_deaths(demo_workspace) -> None:
@@ -227,6 +396,19 @@ def test_le_gap_on_the_demo(demo_workspace) -> None:
     )
     html = str(lifegap.gap_section(g))
     assert "Synthetic" in html and "circulatory" in html.lower()
+    assert html.count('src="data:image/svg+xml;base64,') == 2  # a scarf per sex, as SVG
+    for sex in ("female", "male"):
+        segs = lifegap.scarf_chart(g, sex).drawing.find("segment")
+        causes = g.by_cause(sex)
+        assert [m.datum["cause"] for m in segs] == [
+            c for c in lifegap.CAUSE_COLOURS if c in causes.index
+        ]
+        assert [m.datum["years"] for m in segs] == pytest.approx(
+            [causes[m.datum["cause"]] for m in segs]
+        )
+        assert sum(m.datum["years"] for m in segs) == pytest.approx(
+            g.summary.set_index("sex").loc[sex, "gap"]
+        )
     assert "<table" in html and "hiw-chart" in html
     # other groups, and what cannot be done says why (no KeyError)
     assert lifegap.le_gap(place, "core20").ok("female")

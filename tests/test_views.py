@@ -255,15 +255,37 @@ def test_spine_marker_is_value_scaled_between_worst_and_best(res):
         assert r["position"] == pytest.approx((r["value"] - worst) / (best - worst))
         assert 0 <= r["position"] <= 1
     # the marker drawn is at that position, in the class's colour
-    ax = chart.figure.axes[0]
-    markers = [ln for ln in ax.lines if ln.get_marker() not in ("None", None, "", " ")]
+    markers = chart.drawing.find("place")
     first = d.dropna(subset=["position"]).iloc[0]
-    pos = [float(m.get_xdata()[0]) for m in markers]
-    assert any(abs(p - first["position"]) < 1e-9 for p in pos)
-    colours = {m.get_markerfacecolor() for m in markers}
+    mark = next(m for m in markers if m.datum["indicator_id"] == first["indicator_id"])
+    assert mark.datum["value"] == first["value"]
+    assert mark.datum["benchmark"] == first["benchmark"]
+    # its centre is `position` of the way along the bands, from the worst end to the best
+    bands = [
+        b
+        for b in chart.drawing.find("band")
+        if (b.datum["indicator_id"], b.datum["sex"])
+        == (first["indicator_id"], first["sex"])
+    ]
+    assert len(bands) == 3
+    x0 = min(b.geom["x"] for b in bands)
+    x1 = max(b.geom["x"] + b.geom["w"] for b in bands)
+    g = mark.geom
+    cx = g["cx"] if "cx" in g else float(np.mean([p[0] for p in g["points"]]))
+    assert (cx - x0) / (x1 - x0) == pytest.approx(first["position"], abs=1e-9)
+    colours = {m.style["fill"] for m in markers}
     assert {bm.category(k).colour.lower() for k in d["benchmark"]} <= {
         c.lower() for c in colours
     }
+    # every indicator has its row label, the median tick and the comparator's dashed tick
+    assert {m.datum["indicator_id"] for m in chart.drawing.find("row-label")} == set(
+        d["indicator_id"]
+    )
+    with_peers = d[d["peers"] > 0]
+    assert len(chart.drawing.find("median")) == len(with_peers)
+    comp = chart.drawing.find("comparator")
+    assert len(comp) == int(with_peers["comparator_position"].notna().sum()) > 0
+    assert all(m.style["dash"] == "dash" for m in comp)
 
 
 def test_compare_areas_sorted_and_suppressed_not_drawn(res):
@@ -288,8 +310,16 @@ def test_compare_areas_sorted_and_suppressed_not_drawn(res):
     supp = d[d["is_suppressed"]]
     assert len(supp) > 0 and supp["value"].isna().all()
     assert supp.index.min() > drawn.index.max()
-    bars = [p for p in c.figure.axes[0].patches]
+    bars = c.drawing.find("bar")
     assert len(bars) == len(drawn)  # one bar per area with a value, none for suppressed
+    assert [b.datum["area_code"] for b in bars] == drawn["area_code"].tolist()
+    assert [b.style["fill"] for b in bars] == [
+        bm.category(k).colour for k in drawn["benchmark"]
+    ]
+    assert len(c.drawing.find("ci")) == int(
+        (drawn["lower_ci"].notna() & drawn["upper_ci"].notna()).sum()
+    )
+    assert len(c.drawing.find("comparator")) == 1
     assert "suppressed" in c.caption
 
 
@@ -318,6 +348,35 @@ def test_sii_line_worked_example_and_matches_result_table(res):
     assert "least deprived minus most deprived" in c.caption
     # the signed SII, sign kept (a true minus sign, hiworkbook.sii_reading)
     assert f"{float(s['sii'].iloc[0]):,.1f}".replace("-", "\u2212") in c.caption
+    # drawn: a bar per quintile in its class's colour, at its population's midpoint rank
+    bars = c.drawing.find("bar")
+    assert [b.datum["category"] for b in bars] == c.data["category"].tolist()
+    assert [b.style["fill"] for b in bars] == [
+        bm.category(k).colour for k in c.data["benchmark"]
+    ]
+    share = q["denominator"].to_numpy(dtype=float) / q["denominator"].sum()
+    rank = np.cumsum(share) - share / 2
+    centre = np.array([b.geom["x"] + b.geom["w"] / 2 for b in bars])
+    px_per_rank = (centre[-1] - centre[0]) / (rank[-1] - rank[0])
+    x0 = centre[0] - rank[0] * px_per_rank  # pixel x of rank 0
+    assert centre == pytest.approx(x0 + rank * px_per_rank, abs=1e-6)
+    # the fitted line from rank 0 to rank 1, on the bars' value scale
+    b0, b1 = views.sii_line(q)
+    assert c.data["sii_line"].to_numpy() == pytest.approx(b0 + b1 * rank)
+    px_per_unit = bars[0].geom["h"] / bars[0].datum["value"]
+    y_zero = bars[0].geom["y"] + bars[0].geom["h"]
+    (line,) = c.drawing.find("sii")
+    assert line.datum["slope"] == pytest.approx(float(s["sii"].iloc[0]), rel=1e-9)
+    assert line.geom["points"] == [
+        (
+            pytest.approx(x0, abs=1e-6),
+            pytest.approx(y_zero - b0 * px_per_unit, abs=1e-6),
+        ),
+        (
+            pytest.approx(x0 + px_per_rank, abs=1e-6),
+            pytest.approx(y_zero - (b0 + b1) * px_per_unit, abs=1e-6),
+        ),
+    ]
 
 
 def test_inequality_chart_accepts_a_breakdown_frame(res):
@@ -355,8 +414,22 @@ def test_pyramid_bars_sum_to_the_population(res):
         == p[p["sex"].isin(["female", "male"])]["population"].sum()
     )
     assert d["percent"].sum() == pytest.approx(100)
-    widths = [abs(b.get_width()) for b in c.figure.axes[0].patches]
+    bars = c.drawing.find("bar")
+    assert len(bars) == len(d)  # a bar for each age band and sex
+    assert sum(b.datum["value"] for b in bars) == pytest.approx(100)
+    # on one scale: each bar's length is its percentage, males left of the centre line
+    scale = [b.geom["w"] / b.datum["value"] for b in bars if b.datum["value"] > 0]
+    assert min(scale) == pytest.approx(max(scale))
+    widths = [b.geom["w"] / scale[0] for b in bars]
     assert sum(widths) == pytest.approx(100)
+    (centre,) = c.drawing.find("centre")
+    mid = centre.geom["points"][0][0]
+    for b in bars:
+        if b.datum["sex"] == "male":
+            assert b.geom["x"] + b.geom["w"] == pytest.approx(mid)
+        else:
+            assert b.geom["x"] == pytest.approx(mid)
+    assert {m.datum["sex"] for m in c.drawing.find("comparator")} == {"male", "female"}
 
 
 def test_scatter_correlation_is_pandas(res):
@@ -372,19 +445,32 @@ def test_scatter_correlation_is_pandas(res):
     assert c.data.attrs["pearson_r"] == pytest.approx(r)
     assert c.data.attrs["n"] == len(both)
     assert f"r = {r:.2f}" in c.caption and "Correlation is not causation" in c.caption
+    # a point per area with a deprivation quintile, in the quintile's colour, at its values
+    points = c.drawing.find("point")
+    shown = c.data[c.data["imd_quintile"].isin(range(1, 6))]
+    assert sorted(p.datum["area_code"] for p in points) == sorted(shown["area_code"])
+    by_code = c.data.set_index("area_code")
+    for p in points:
+        assert p.style["fill"] == bm.QUINTILE_COLOURS[p.datum["imd_quintile"] - 1]
+        row = by_code.loc[p.datum["area_code"]]
+        assert p.datum["x"] == row["hypertension_detection"]
+        assert p.datum["y"] == row["smi_health_checks"]
 
 
 def test_ethnicity_chart_uses_the_palette(res):
     c = charts.ethnicity_chart(res, "hypertension_detection")
-    colours = [
-        tuple(np.round(b.get_facecolor()[:3], 3)) for b in c.figure.axes[0].patches
+    bars = c.drawing.find("bar")
+    shown = c.data[c.data["value"].notna()]
+    assert [b.datum["category"] for b in bars] == shown["ethnic_group"].tolist()
+    assert [b.style["fill"] for b in bars] == [
+        bm.category(k).colour for k in shown["benchmark"]
     ]
-    from matplotlib.colors import to_rgb
-
-    want = [
-        tuple(np.round(to_rgb(bm.category(k).colour), 3)) for k in c.data["benchmark"]
+    # every group has its symbol, the suppressed ones with the word
+    symbols = [m.text for m in c.drawing.find("symbol")]
+    assert symbols == [
+        bm.category(k).symbol + ("" if v == v else " suppressed")
+        for k, v in zip(c.data["benchmark"], c.data["value"], strict=True)
     ]
-    assert colours == want
     assert "#D55E00" not in str(c.caption)
     # each group is compared with the place's value (worked with stats.compare)
     e = res.for_indicator("hypertension_detection", "ethnic_group").sort_values(
