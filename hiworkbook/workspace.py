@@ -541,6 +541,13 @@ _SHARED_MEMO: OrderedDict[str, dict] = OrderedDict()
 _SHARED_MEMO_SIZE = 2
 
 
+def _ranges(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``values[lo[0]:hi[0]]``, ``values[lo[1]:hi[1]]``, … concatenated (every ``hi > lo``)."""
+    lengths = hi - lo
+    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return values[np.arange(int(lengths.sum())) + offsets]
+
+
 class _TableIndex:
     """Row positions of a table grouped by period (compared as text) and, optionally, by a key
     column (exact match), with the small-area code of every row as an integer: any slice of
@@ -576,6 +583,7 @@ class _TableIndex:
         )
         self.area_code = acode.astype(itype)
         self.area_index = pd.Index(auniq)
+        self._area_order: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _codes(self, wanted, lookup: dict) -> list[int]:
         if wanted is None:
@@ -602,14 +610,35 @@ class _TableIndex:
         if not parts:
             return np.empty(0, dtype=self.order.dtype)
         if areas is not None:
-            # keep each group's rows of the areas first: what is left to merge is small
-            want = np.zeros(
-                len(self.area_index) + 1, dtype=bool
-            )  # the last: codes of -1
-            ac = self.area_index.get_indexer(pd.Index(list(areas)).unique())
-            want[ac[ac >= 0]] = True
-            parts = [part[want[self.area_code[part]]] for part in parts]
+            # each group's rows of the areas: slices of the group's rows ordered by area
+            ac = self.area_index.get_indexer(pd.Index(areas).unique())
+            ac = np.sort(ac[ac >= 0])
+            groups = [p * self.nk + k for p in periods for k in kc]
+            parts = []
+            for g in groups:
+                by_area, bounds = self._by_area(g)
+                lo, hi = bounds[ac], bounds[ac + 1]
+                keep = hi > lo
+                if keep.any():
+                    parts.append(_ranges(by_area, lo[keep], hi[keep]))
+            if not parts:
+                return np.empty(0, dtype=self.order.dtype)
+            return np.sort(np.concatenate(parts))
         return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+    def _by_area(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Group ``g``'s row positions ordered by small area (table order within an area) and
+        where each area's rows start: made when the group is first sliced by area, so a
+        place's rows are a few slices rather than a mask over every row of the group (a
+        directly standardised indicator has a row per small area, sex and age band)."""
+        hit = self._area_order.get(g)
+        if hit is None:
+            part = self.order[self.starts[g] : self.starts[g + 1]]
+            codes = self.area_code[part]
+            sort = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[sort], np.arange(len(self.area_index) + 1))
+            hit = self._area_order[g] = (part[sort], bounds)
+        return hit
 
     def take(
         self, table: pd.DataFrame, period=None, keys=None, areas=None

@@ -54,6 +54,21 @@ def test_counts_for_gives_the_rows_of_the_boolean_filter(
         pd.testing.assert_frame_equal(ws.counts_for(periods[0], ids[0], areas), want)
 
 
+def test_counts_for_areas_given_as_a_list_with_unknown_and_repeated_codes(
+    demo_workspace,
+) -> None:
+    ws = demo_workspace
+    codes = ws.areas[ws.area_col].tolist()
+    # out of order, repeated, one unknown and one area of another place
+    areas = [codes[7], codes[3], codes[7], "X99999999", codes[-1], codes[3]]
+    for periods, ids in ((None, None), (["2024"], ["mortality_u75"]), (["2023"], None)):
+        got = ws.counts_for(periods, ids, areas)
+        want = _filter(ws.counts, ws.area_col, periods, ids, areas)
+        pd.testing.assert_frame_equal(got, want)
+    assert ws.counts_for(None, None, ["X99999999"]).empty
+    assert ws.counts_for(None, None, []).empty
+
+
 def test_population_for_and_periods(demo_workspace) -> None:
     ws = demo_workspace
     pop = ws.population
