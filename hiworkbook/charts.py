@@ -1,8 +1,11 @@
-"""Charts of the result table (matplotlib, no pyplot state).
+"""Charts of the result table, and :class:`Chart`, what every chart function returns.
 
-Each function returns a :class:`Chart`: it displays in a notebook as a PNG inside a ``<figure>``
-with alt text and a caption written from the numbers, so the HTML report carries the picture and
-a text equivalent for screen readers.
+A :class:`Chart` displays in a notebook as an image inside a ``<figure>`` with alt text and a
+caption written from the numbers, so the HTML report carries the picture and a text equivalent
+for screen readers. The report's charts are drawn as SVG marks (:mod:`hiworkbook.svgchart`:
+the ethnic-group chart here, the views of :mod:`hiworkbook.views`, :mod:`hiworkbook.trendviews`
+and :mod:`hiworkbook.lifegap`); the deep dive's quintile chart and funnel plot are matplotlib
+figures (no pyplot state), drawn once to PNG by :func:`_render_png`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Fingertips' views of a result table: spine chart, compare areas, inequalities, pyramid, scatter.
 
 Each function takes a :class:`~hiworkbook.results.PlaceResults` (the one result table) and returns a
-:class:`~hiworkbook.charts.Chart` — a matplotlib figure with a caption, a text alternative and the
+:class:`~hiworkbook.charts.Chart` — drawn as SVG (:mod:`hiworkbook.svgchart`), with a caption, a text alternative and the
 data behind it (``chart.save(folder, stem)`` writes PNG, SVG and CSV). Every view colours values
 with the one benchmark grammar of :mod:`hiworkbook.benchmark` (colour + symbol + words) against one
 ``comparator`` argument resolved by :func:`hiworkbook.benchmark.reference`, and honours
