@@ -288,13 +288,21 @@ def run_reports(
     try:
         with _sigterm_as_interrupt(), _progress(len(todo), progress) as bar:
             if todo:
-                from hiworkbook import disclosure
+                from hiworkbook import disclosure, level_results
 
                 # one suppression decision for every cell any report can show, made once
                 # before any place runs (each notebook then reads it from the cache):
                 # docs/methods.md, "Across reports". After every argument is checked, and only
                 # when there is a report to make: on England it takes minutes once per workbook.
                 disclosure.prepare(ws, workers=workers)
+                # every place's own result rows, one vectorised call per indicator and period
+                # for the whole run instead of one per place (hiworkbook/level_results.py)
+                level_results.prepare(
+                    ws,
+                    [t.place_code for t in todo],
+                    confidence=_confidence(parameters),
+                    workers=workers,
+                )
                 with open_executor(executor, workers, scheduler) as ex:
                     for outcome in ex.map_unordered(_run_one, todo, on_error=_crashed):
                         summary.outcomes.append(outcome)
@@ -334,6 +342,15 @@ def run_reports(
     if summary.state == "interrupted":
         raise RunInterrupted(summary)
     return summary
+
+
+def _confidence(parameters: dict[str, Any] | None) -> float:
+    """The reports' confidence level: the ``confidence`` parameter, else the notebooks'
+    default (0.95); a value that is not a number is left to the notebook to refuse."""
+    try:
+        return float((parameters or {}).get("confidence", 0.95))
+    except (TypeError, ValueError):
+        return 0.95
 
 
 INDICATOR_PARAMETERS = (

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hiworkbook import disclosure, inequality, stats
+from hiworkbook import disclosure, inequality, level_results, stats
 from hiworkbook.indicators import Indicator
 from hiworkbook.validate import ProblemLog, did_you_mean
 from hiworkbook.workspace import Comparator, Place, Workspace, nearest_period
@@ -432,12 +432,20 @@ def _indicator_result(
     """
     ws = place.workspace
     area_col = ws.area_col
-    c = counts_filled(ws, period, ind, place.areas[area_col])
-    # only what the units and the PHE methods read: fewer columns to copy at every step
-    keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
-    c = c[[k for k in keep if k in c]]
-    units = _units(c, place, area_col, ind)
     comps = [comp for comp in place.comparators if comp.kind == "aggregate"]
+    # a batch run computes every place's own rows at once before its reports (level_results)
+    own = (
+        None
+        if ind.measure == "isratio"
+        else level_results.stored(place, ind.id, period, levels)
+    )
+    units: list[pd.DataFrame] = []
+    if own is None:
+        c = counts_filled(ws, period, ind, place.areas[area_col])
+        # only what the units and the PHE methods read: fewer columns to copy at every step
+        keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
+        c = c[[k for k in keep if k in c]]
+        units = _units(c, place, area_col, ind)
 
     def rows(comp: Comparator) -> pd.DataFrame | None:
         # a comparator's labelled count rows: made when its values are, and not kept
@@ -472,7 +480,8 @@ def _indicator_result(
         if reference is None:
             shared = False
             reference = _reference_counts(units, primary)
-    own = _calculate(pd.concat(units, ignore_index=True), ind, levels, reference)
+    if own is None:
+        own = _calculate(pd.concat(units, ignore_index=True), ind, levels, reference)
     parts = []
     for comp in comps:
 

@@ -1,0 +1,332 @@
+"""Every place's own result rows for a batch run, computed at once and cached.
+
+A place's result table (:func:`hiworkbook.results.place_results`) is mostly its *own rows*: the
+PHE method of each indicator applied to the place, its national IMD quintiles, its ethnic groups
+and its small areas, one vectorised call per indicator and period. A report makes 24 indicators ×
+3 periods of these calls, and at the size of one place most of each call is pandas' fixed cost
+(about 40 ms of ~45). The calls are group-wise: each group's value, interval and note depend
+only on that group's rows. So a batch run computes them for **every place of the run in one call
+per indicator and period** (:func:`own_rows`: the same rows, in the same order, with the same
+numbers as the place's own call; tests/test_level_results.py) before any report runs, on its
+worker processes, and writes each place's rows beside the disclosure plans (:func:`prepare`).
+Each report's :func:`~hiworkbook.results.place_results` then reads its own file
+(:func:`stored`) instead of computing them, and does the rest as always: comparators,
+significance, SII, disclosure control.
+
+The files are keyed like the cached workspace (the config, every input file and the package's
+code), the period and the confidence levels; a place without a file, or an indicator missing from
+it (indirectly standardised ratios, whose reference may be the place itself), is computed as
+usual. Nothing here changes a number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["own_rows", "prepare", "stored"]
+
+_log = logging.getLogger(__name__)
+
+
+def own_rows(
+    ws: Any, places: Sequence[Any], period: str, ind: Any, levels: list[float]
+) -> dict[str, pd.DataFrame] | None:
+    """The own rows of every place for one indicator and period, from one vectorised call.
+
+    The units of :func:`hiworkbook.results._units` (the place, its quintiles, its ethnic groups,
+    its small areas) are built for every place at once — each place's rows in table order, as
+    its own call reads them — and :func:`hiworkbook.results._calculate` is called once. Its
+    output is sorted by group, so each place's rows, taken in that order, are the rows and the
+    order of the place's own call; each group's sums run over the same rows in the same order,
+    so the numbers are the same to the last bit.
+
+    Parameters
+    ----------
+    ws : Workspace
+    places : sequence of Place
+    period : str
+    ind : Indicator
+    levels : list of float
+        Confidence levels (:func:`hiworkbook.results._levels`).
+
+    Returns
+    -------
+    dict or None
+        ``{place code: rows}``; None for an indirectly standardised ratio (its reference
+        counts may be the place's own, so it is computed per place).
+    """
+    from hiworkbook import results as R
+
+    if ind.measure == "isratio" or not places:
+        return None
+    area_col = ws.area_col
+    member = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    area_col: p.areas[area_col].to_numpy(),
+                    "_quintile": p.areas["imd_quintile"].to_numpy(),
+                    "_area_name": p.areas["area_name"].to_numpy(),
+                }
+            ).assign(_place=k)
+            for k, p in enumerate(places)
+        ],
+        ignore_index=True,
+    )
+    wanted = pd.unique(member[area_col])
+    c = R.counts_filled(ws, period, ind, wanted)
+    keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
+    c = c[[k for k in keep if k in c]].reset_index(drop=True)
+    total = c[c["ethnic_group"] == "all"] if "ethnic_group" in c else c
+    total = total.reset_index(drop=True)
+    codes = [str(p.code) for p in places]
+    names = [str(p.name) for p in places]
+
+    def per_place(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        # each place's rows of ``rows`` (its areas' rows, in table order), one after another
+        area_ids, index = pd.factorize(rows[area_col])
+        order = np.argsort(area_ids, kind="stable")
+        bounds = np.searchsorted(area_ids[order], np.arange(len(index) + 1))
+        take, owner = [], []
+        for k, p in enumerate(places):
+            a = index.get_indexer(pd.Index(p.areas[area_col]).unique())
+            a = np.sort(a[a >= 0])
+            pos = np.sort(_ranges(order, bounds[a], bounds[a + 1]))
+            take.append(pos)
+            owner.append(np.full(len(pos), k))
+        pos = np.concatenate(take) if take else np.empty(0, dtype=int)
+        return rows.take(pos), np.concatenate(owner) if owner else np.empty(0, int)
+
+    units = []
+    tot, owner = per_place(total)
+    place_code = np.array(codes, dtype=object)[owner]
+    place_name = np.array(names, dtype=object)[owner]
+    units.append(
+        tot.assign(
+            breakdown="area", category="All", area_code=place_code, area_name=place_name
+        )
+    )
+    # each place's quintile of each small area (its own areas table, as _units reads it)
+    qkey = pd.MultiIndex.from_arrays([member["_place"], member[area_col]])
+    quint = pd.Series(member["_quintile"].to_numpy(), index=qkey)
+    quint = quint[~quint.index.duplicated()]
+    q = quint.reindex(pd.MultiIndex.from_arrays([owner, tot[area_col]])).to_numpy()
+    has_q = pd.notna(q)
+    qrows = tot[has_q]
+    units.append(
+        qrows.assign(
+            breakdown="imd_quintile",
+            category=pd.Series(q[has_q], index=qrows.index)
+            .astype(float)
+            .astype(int)
+            .map(R.QUINTILE_LABELS),
+            area_code=place_code[has_q],
+            area_name=place_name[has_q],
+        )
+    )
+    if "ethnic_group" in ind.breakdowns and "ethnic_group" in c:
+        eth = c[c["ethnic_group"] != "all"].reset_index(drop=True)
+        if len(eth):
+            erows, eowner = per_place(eth)
+            units.append(
+                erows.assign(
+                    breakdown="ethnic_group",
+                    category=erows["ethnic_group"],
+                    area_code=np.array(codes, dtype=object)[eowner],
+                    area_name=np.array(names, dtype=object)[eowner],
+                )
+            )
+    area_names = member.drop_duplicates(area_col).set_index(area_col)["_area_name"]
+    units.append(
+        total.assign(
+            breakdown="small_area",
+            category=total[area_col],
+            area_code=total[area_col],
+            area_name=total[area_col].map(area_names),
+        )
+    )
+    res = R._calculate(pd.concat(units, ignore_index=True), ind, levels, None)
+    # split: a place's own, quintile and ethnic-group rows carry its code; its small areas theirs
+    rcodes, runiq = pd.factorize(res["area_code"])
+    order = np.argsort(rcodes, kind="stable")
+    bounds = np.searchsorted(rcodes[order], np.arange(len(runiq) + 1))
+    runiq = pd.Index(runiq)
+    out: dict[str, pd.DataFrame] = {}
+    for p in places:
+        want = runiq.get_indexer(
+            pd.Index([str(p.code), *p.areas[area_col].astype(str)]).unique()
+        )
+        want = want[want >= 0]
+        pos = np.sort(_ranges(order, bounds[want], bounds[want + 1]))
+        out[str(p.code)] = res.take(pos).reset_index(drop=True)
+    return out
+
+
+def _ranges(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``values[lo[0]:hi[0]]``, ``values[lo[1]:hi[1]]``, … concatenated."""
+    lengths = np.maximum(hi - lo, 0)
+    if not lengths.sum():
+        return np.empty(0, dtype=values.dtype)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return values[np.arange(int(lengths.sum())) + starts]
+
+
+# ---------------------------------------------------------------------------- the cache
+
+
+def _folder(ws: Any, period: str, levels: Sequence[float]) -> Path | None:
+    """Where the places' rows of one period and set of levels are cached: beside the
+    validated workspace and its disclosure plans, under the same key (None for a workspace
+    not read from unchanged inputs: nothing is cached for it)."""
+    key = getattr(ws, "source_key", None)
+    if key is None:
+        return None
+    from hiworkbook.workspace import _cache_dir, _config_tag
+
+    cfg = ws.config
+    extra = hashlib.sha256(
+        repr((str(period), [round(float(x), 10) for x in levels])).encode()
+    ).hexdigest()[:10]
+    return _cache_dir(cfg) / f"rows-{_config_tag(cfg)}-{key}-{extra}"
+
+
+def stored(
+    place: Any, ind_id: str, period: str, levels: Sequence[float]
+) -> pd.DataFrame | None:
+    """The place's own rows of one indicator and period as :func:`prepare` cached them, or
+    None (not prepared: the caller computes them). A place's file is read once per process."""
+    ws = place.workspace
+    folder = _folder(ws, period, levels)
+    if folder is None:
+        return None
+    path = folder / f"{place.code}.pickle"
+
+    rows = _READ.get(path)
+    if rows is None:
+        try:
+            with path.open("rb") as fh:
+                rows = pickle.load(fh)
+        except FileNotFoundError:  # not prepared (not remembered: a run may prepare it)
+            return None
+        except Exception:  # a stale or partial file is ignored, never fatal
+            _log.info("ignoring unreadable cached rows %s", path)
+            rows = {}
+        _READ[path] = rows
+        while len(_READ) > 8:  # a report reads its three periods' files; keep a few
+            _READ.pop(next(iter(_READ)))
+    return rows.get(ind_id)
+
+
+#: The files :func:`stored` read last, by path (a place's periods, read one after another).
+_READ: dict[Path, dict[str, pd.DataFrame]] = {}
+
+
+def prepare(
+    ws: Any,
+    codes: Iterable[str],
+    *,
+    periods: Iterable[str] | None = None,
+    confidence: float = 0.95,
+    workers: int = 1,
+) -> None:
+    """Compute and cache the own rows of every place in ``codes`` for every period, unless
+    cached already: one vectorised call per indicator and period (:func:`own_rows`), the
+    periods on ``workers`` local processes (the batch's own pool) when more than one is
+    missing.
+
+    Parameters
+    ----------
+    ws : Workspace
+        Read from unchanged inputs (:meth:`Workspace.from_config`); otherwise nothing is done.
+    codes : iterable of str
+        The run's places.
+    periods : iterable of str, optional
+        Default every period of the workspace.
+    confidence : float, default 0.95
+        The reports' confidence level (the notebooks' ``confidence`` parameter).
+    workers : int, default 1
+    """
+    from hiworkbook import results as R
+
+    if getattr(ws, "source_key", None) is None:
+        return
+    codes = sorted(dict.fromkeys(str(c) for c in codes))
+    levels = R._levels(confidence)
+    todo = []
+    for p in [str(x) for x in (periods or ws.periods)]:
+        folder = _folder(ws, p, levels)
+        if folder is None:
+            return
+        if any(not (folder / f"{c}.pickle").is_file() for c in codes):
+            todo.append(p)
+    if not todo:
+        return
+    t = time.perf_counter()
+    args = [(str(ws.config.path), p, codes, confidence) for p in todo]
+    if workers > 1 and len(todo) > 1:
+        from hiworkbook.executors import LocalPool
+
+        def failed(task: tuple, exc: BaseException) -> None:
+            _log.warning("rows for %s not prepared on a worker (%s)", task[1], exc)
+
+        with LocalPool(min(workers, len(todo))) as pool:
+            for _ in pool.map_unordered(_prepare_in_worker, args, on_error=failed):
+                pass
+    else:
+        for p in todo:
+            _write(ws, p, codes, confidence)
+    _log.info(
+        "rows of %d places for %s computed in %.0f s",
+        len(codes),
+        ", ".join(todo),
+        time.perf_counter() - t,
+    )
+
+
+def _prepare_in_worker(args: tuple[str, str, list[str], float]) -> str:
+    from hiworkbook.workspace import Workspace
+
+    config, period, codes, confidence = args
+    _write(Workspace.from_config(config), period, codes, confidence)
+    return period
+
+
+def _write(ws: Any, period: str, codes: list[str], confidence: float) -> None:
+    """Compute one period's rows of every place and write one file per place, atomically."""
+    from hiworkbook import results as R
+
+    levels = R._levels(confidence)
+    folder = _folder(ws, period, levels)
+    if folder is None:
+        return
+    places = [ws.place(c, period=period) for c in codes]
+    by_place: dict[str, dict[str, pd.DataFrame]] = {str(p.code): {} for p in places}
+    for ind_id in ws.indicators_with_counts(period):
+        ind = ws.indicators.get(ind_id)
+        if ind is None:
+            continue
+        rows = own_rows(ws, places, period, ind, levels)
+        for code, frame in (rows or {}).items():
+            by_place[code][ind_id] = frame
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for code, rows in by_place.items():
+            path = folder / f"{code}.pickle"
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+    except (
+        OSError
+    ) as exc:  # an unwritable cache folder is fine: reports compute their rows
+        _log.info("places' rows not cached (%s)", exc)
