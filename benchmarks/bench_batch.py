@@ -261,6 +261,7 @@ def bench_england(args: argparse.Namespace) -> None:
         rows_log = logging.getLogger("hiworkbook.level_results")
         rows_log.addHandler(_Prepared(level=logging.INFO))
         rows_log.setLevel(logging.INFO)
+        rows_log.propagate = False  # shown in the table, not also on stderr
 
         def run(**kw):  # noqa: ANN003, ANN202 - the LTLA run, timed
             t = time.perf_counter()
