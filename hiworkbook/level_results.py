@@ -201,10 +201,11 @@ def _folder(ws: Any, period: str, levels: Sequence[float]) -> Path | None:
 
 
 def stored(
-    place: Any, ind_id: str, period: str, levels: Sequence[float]
+    place: Any, ind: Any, period: str, levels: Sequence[float]
 ) -> pd.DataFrame | None:
     """The place's own rows of one indicator and period as :func:`prepare` cached them, or
-    None (not prepared: the caller computes them). A place's file is read once per process."""
+    None (not prepared, or prepared for another definition of the indicator: the caller
+    computes them). A place's file is read once per process."""
     ws = place.workspace
     folder = _folder(ws, period, levels)
     if folder is None:
@@ -224,11 +225,14 @@ def stored(
         _READ[path] = rows
         while len(_READ) > 8:  # a report reads its three periods' files; keep a few
             _READ.pop(next(iter(_READ)))
-    return rows.get(ind_id)
+    hit = rows.get(ind.id)
+    if hit is None or hit[0] != ind:  # computed with this very definition only
+        return None
+    return hit[1]
 
 
 #: The files :func:`stored` read last, by path (a place's periods, read one after another).
-_READ: dict[Path, dict[str, pd.DataFrame]] = {}
+_READ: dict[Path, dict[str, tuple[Any, pd.DataFrame]]] = {}
 
 
 def prepare(
@@ -310,14 +314,17 @@ def _write(ws: Any, period: str, codes: list[str], confidence: float) -> None:
     if folder is None:
         return
     places = [ws.place(c, period=period) for c in codes]
-    by_place: dict[str, dict[str, pd.DataFrame]] = {str(p.code): {} for p in places}
+    # each place's {indicator id: (its definition, its rows)}
+    by_place: dict[str, dict[str, tuple[Any, pd.DataFrame]]] = {
+        str(p.code): {} for p in places
+    }
     for ind_id in ws.indicators_with_counts(period):
         ind = ws.indicators.get(ind_id)
         if ind is None:
             continue
         rows = own_rows(ws, places, period, ind, levels)
         for code, frame in (rows or {}).items():
-            by_place[code][ind_id] = frame
+            by_place[code][ind_id] = (ind, frame)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for code, rows in by_place.items():

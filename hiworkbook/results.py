@@ -437,7 +437,7 @@ def _indicator_result(
     own = (
         None
         if ind.measure == "isratio"
-        else level_results.stored(place, ind.id, period, levels)
+        else level_results.stored(place, ind, period, levels)
     )
     units: list[pd.DataFrame] = []
     if own is None:

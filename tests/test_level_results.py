@@ -4,6 +4,8 @@ reads them has the same result table."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -56,15 +58,22 @@ def test_a_prepared_run_gives_the_same_result_tables(demo_config, tmp_path) -> N
     place = hw.load_place(demo_config, code)
     before = hw.place_results(place, period="2023", seed=3)
     # nothing prepared for this cache folder yet: computed as always
-    assert L.stored(place, "mortality_u75", "2023", R._levels(0.95)) is None
+    assert (
+        L.stored(place, ws.indicators["mortality_u75"], "2023", R._levels(0.95)) is None
+    )
     L.prepare(ws, [code, sorted(ws.areas["ltla_code"].unique())[0]], workers=1)
-    rows = L.stored(place, "mortality_u75", "2023", R._levels(0.95))
+    rows = L.stored(place, ws.indicators["mortality_u75"], "2023", R._levels(0.95))
     assert rows is not None and len(rows)
     after = hw.place_results(place, period="2023", seed=3)
     pd.testing.assert_frame_equal(after.table, before.table, check_exact=True)
     pd.testing.assert_frame_equal(after.sii, before.sii, check_exact=True)
     # another confidence level has its own files (none yet): computed as always
-    assert L.stored(place, "mortality_u75", "2023", R._levels(0.90)) is None
+    assert (
+        L.stored(place, ws.indicators["mortality_u75"], "2023", R._levels(0.90)) is None
+    )
+    # rows made for another definition of the indicator are not used
+    changed = dataclasses.replace(ws.indicators["mortality_u75"], multiplier=1000)
+    assert L.stored(place, changed, "2023", R._levels(0.95)) is None
 
 
 def test_a_workspace_with_a_replaced_table_reads_no_prepared_rows(demo_config) -> None:
@@ -72,7 +81,12 @@ def test_a_workspace_with_a_replaced_table_reads_no_prepared_rows(demo_config) -
     code = sorted(ws.areas["ltla_code"].unique())[0]
     L.prepare(ws, [code], periods=["2024"], workers=1)
     place = ws.place(code)
-    assert L.stored(place, "mortality_u75", "2024", R._levels(0.95)) is not None
+    assert (
+        L.stored(place, ws.indicators["mortality_u75"], "2024", R._levels(0.95))
+        is not None
+    )
     ws.counts = ws.counts[ws.counts["numerator"] > 3]  # the rows no longer hold
     place = ws.place(code)
-    assert L.stored(place, "mortality_u75", "2024", R._levels(0.95)) is None
+    assert (
+        L.stored(place, ws.indicators["mortality_u75"], "2024", R._levels(0.95)) is None
+    )
