@@ -1344,9 +1344,17 @@ def pyramid_table(
     ]
 
 
+def _floats(col: pd.Series) -> pd.Series:
+    """A column as plain floats, missing values (``pd.NA`` or NaN) as NaN."""
+    return pd.Series(
+        pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+        index=col.index,
+    )
+
+
 def population_pyramid(
     results: PlaceResults, *, comparator: str | None = None
-) -> Chart:
+) -> Chart | HTMLFragment:
     """Age–sex population pyramid of the place (bars, % of its population) against its
     comparator (outline), as Fingertips' population view, drawn as SVG.
 
@@ -1362,28 +1370,45 @@ def population_pyramid(
 
     Returns
     -------
-    Chart
+    Chart or HTMLFragment
         Drawn as SVG marks (``chart.drawing``): roles "bar" (datum: age band, sex, value as
         the percentage, population) and "comparator" (one outline per sex); ``data`` is
-        :func:`pyramid_table`.
+        :func:`pyramid_table`. A sentence saying what would draw it when the population has
+        no age bands by sex.
     """
     d = pyramid_table(results, comparator=comparator)
     from hiworkbook import svgchart as sc
 
     bands = sorted(d["age_band"].unique(), key=_band_key)
+    if not bands:  # e.g. a population file of totals only
+        from html import escape
+
+        return HTMLFragment(
+            f'<p class="hiw-missing">No pyramid for {escape(str(results.place.name))}: the '
+            "population data have no five-year age bands by sex. Add a population file by "
+            "sex and age band (the ONS mid-year estimates) to draw one.</p>"
+        )
     y = np.arange(len(bands))  # the youngest band at the bottom
     female_col, male_col = "#B8A98C", "#6E7F91"  # neutral: not benchmark colours
-    sides = {
-        sex: d[d["sex"] == sex].set_index("age_band").reindex(bands).fillna(0)
-        for sex in ("male", "female")
-    }
-    widest = max(
+    sides = {}
+    for sex in ("male", "female"):
+        s = d[d["sex"] == sex].set_index("age_band").reindex(bands)
+        s["percent"] = _floats(s["percent"]).fillna(0.0)
+        s["population"] = _floats(s["population"]).fillna(0.0)
+        # a comparator without population (none in the data) has no outline
+        s["comparator_percent"] = _floats(s["comparator_percent"])
+        sides[sex] = s
+    drawn = np.concatenate(
         [
-            float(s[c].max())
+            s[c].to_numpy()
             for s in sides.values()
             for c in ("percent", "comparator_percent")
         ]
-        + [0.0]
+    )
+    drawn = drawn[np.isfinite(drawn)]
+    widest = float(drawn.max()) if drawn.size else 0.0
+    has_comparator = any(
+        np.isfinite(s["comparator_percent"].to_numpy()).any() for s in sides.values()
     )
     xlim, ticks = sc.axis_range([-widest, widest])  # the same scale both sides of zero
     dr = sc.Drawing(720)
@@ -1453,8 +1478,11 @@ def population_pyramid(
     items = [
         ("rect", {"fill": male_col}, f"Males, {place}"),
         ("rect", {"fill": female_col}, f"Females, {place}"),
-        ("line", {"stroke": "#000000", "width": 1.1}, d.attrs["comparator"]),
     ]
+    if has_comparator:
+        items.append(
+            ("line", {"stroke": "#000000", "width": 1.1}, d.attrs["comparator"])
+        )
     dr.height = sc.legend(dr, items, top=yb + 6) + 8
     total = int(d["population"].sum())
     old = d[d["age_band"].map(_band_key) >= 65]

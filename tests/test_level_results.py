@@ -52,7 +52,11 @@ def test_own_rows_of_every_place_at_once_are_each_places_own(
     assert checked >= 3 * 6 * 5
 
 
-def test_a_prepared_run_gives_the_same_result_tables(demo_config, tmp_path) -> None:
+def test_a_prepared_run_gives_the_same_result_tables(
+    demo_config, tmp_path, monkeypatch
+) -> None:
+    # a cache folder of its own: no other test's run has prepared these places' rows
+    monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "cache"))
     ws = Workspace.from_config(demo_config)
     code = sorted(ws.areas["ltla_code"].unique())[1]
     place = hw.load_place(demo_config, code)

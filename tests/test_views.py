@@ -604,3 +604,22 @@ def test_inequality_chart_draws_a_breakdown(res):
             src["value"], src["lower_ci"], src["upper_ci"], place_value, src["polarity"]
         )
         assert r["benchmark"] == want
+
+
+def test_pyramid_of_a_population_without_sexes_says_what_would_draw_it(demo_config):
+    from hiworkbook.workspace import Workspace
+
+    ws = Workspace.from_config(demo_config)
+    res = hw.place_results(ws.place("X06000001"), indicators=["hypertension_detection"])
+    # persons only (as some published population files): no pyramid by sex
+    ws.population = (
+        ws.population.groupby(
+            [ws.area_col, "period", "age_band"], as_index=False, observed=True
+        )["population"]
+        .sum()
+        .assign(sex="persons")
+    )
+    out = views.population_pyramid(res)
+    assert not isinstance(out, charts.Chart)
+    text = out._repr_html_()
+    assert 'class="hiw-missing"' in text and "no five-year age bands by sex" in text
