@@ -691,18 +691,8 @@ class Axes:
         role: str = "",
         datum: dict | None = None,
     ) -> None:
-        """A horizontal line across the box at y = ``value``."""
-        if value is None or not np.isfinite(value):
-            return
-        py = float(self.y(value))
-        self.d.line(
-            [(self.left, py), (self.right, py)],
-            stroke=stroke,
-            width=width,
-            dash=dash,
-            role=role,
-            datum=datum or {"value": float(value)},
-        )
+        """A horizontal line across the box at y = ``value`` (nothing when it is missing)."""
+        self._across(value, True, stroke, width, dash, role, datum)
 
     def vline(
         self,
@@ -714,12 +704,29 @@ class Axes:
         role: str = "",
         datum: dict | None = None,
     ) -> None:
-        """A vertical line down the box at x = ``value``."""
+        """A vertical line down the box at x = ``value`` (nothing when it is missing)."""
+        self._across(value, False, stroke, width, dash, role, datum)
+
+    def _across(
+        self,
+        value: float,
+        horizontal: bool,
+        stroke: str,
+        width: float,
+        dash: str | None,
+        role: str,
+        datum: dict | None,
+    ) -> None:
         if value is None or not np.isfinite(value):
             return
-        px = float(self.x(value))
+        if horizontal:
+            py = float(self.y(value))
+            points = [(self.left, py), (self.right, py)]
+        else:
+            px = float(self.x(value))
+            points = [(px, self.top), (px, self.bottom)]
         self.d.line(
-            [(px, self.top), (px, self.bottom)],
+            points,
             stroke=stroke,
             width=width,
             dash=dash,
