@@ -66,6 +66,7 @@ def own_rows(
         counts may be the place's own, so it is computed per place).
     """
     from hiworkbook import results as R
+    from hiworkbook.workspace import _ranges
 
     if ind.measure == "isratio" or not places:
         return None
@@ -170,15 +171,6 @@ def own_rows(
         pos = np.sort(_ranges(order, bounds[want], bounds[want + 1]))
         out[str(p.code)] = res.take(pos).reset_index(drop=True)
     return out
-
-
-def _ranges(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``values[lo[0]:hi[0]]``, ``values[lo[1]:hi[1]]``, … concatenated."""
-    lengths = np.maximum(hi - lo, 0)
-    if not lengths.sum():
-        return np.empty(0, dtype=values.dtype)
-    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return values[np.arange(int(lengths.sum())) + starts]
 
 
 # ---------------------------------------------------------------------------- the cache

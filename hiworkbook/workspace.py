@@ -542,10 +542,12 @@ _SHARED_MEMO_SIZE = 2
 
 
 def _ranges(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``values[lo[0]:hi[0]]``, ``values[lo[1]:hi[1]]``, … concatenated (every ``hi > lo``)."""
-    lengths = hi - lo
-    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return values[np.arange(int(lengths.sum())) + offsets]
+    """``values[lo[0]:hi[0]]``, ``values[lo[1]:hi[1]]``, … concatenated (empty ranges skipped)."""
+    lengths = np.maximum(hi - lo, 0)
+    if not lengths.sum():
+        return np.empty(0, dtype=values.dtype)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return values[np.arange(int(lengths.sum())) + starts]
 
 
 class _TableIndex:
