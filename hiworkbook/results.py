@@ -210,8 +210,8 @@ def place_results(
         Seed for the SII simulation: same inputs and seed give the same numbers.
     sii_indicators : list of str, optional
         Calculate the SII of these indicators only (default every indicator): each indicator's
-        SII is drawn from its own random stream, so it is the same number whichever others are
-        calculated with it. Trends use it for earlier periods, whose SIIs a report shows for
+        SII is simulated from the same seeded draws whichever others are calculated with it,
+        so it is the same number. Trends use it for earlier periods, whose SIIs a report shows for
         fewer indicators.
 
     Returns
