@@ -344,14 +344,20 @@ def _warn_version(url: str, name: str) -> None:
 
 # ---------------------------------------------------------------------------- checks
 
-# Elements whose src/href/data/poster make the browser fetch something.
+# Elements whose src/href/data/poster make the browser fetch something: a tag's start, then in its
+# body (up to the next ">") the first such attribute with a remote URL. ``_FETCH_HINT`` is what any
+# such attribute contains; a body without it (an image's long data URI) is skipped unread.
+_FETCH_TAG = re.compile(
+    r"<(?P<tag>script|link|img|iframe|frame|source|video|audio|embed|object|input|track|image|use)\b",
+    re.IGNORECASE,
+)
 _FETCH_ATTR = re.compile(
-    r"<(?P<tag>script|link|img|iframe|frame|source|video|audio|embed|object|input|track|image|use)\b"
-    r"[^>]*?\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*(['\"]?)(?P<url>"
+    r"\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*(['\"]?)(?P<url>"
     + _REMOTE
     + r"[^'\"\s>]*)",
     re.IGNORECASE,
 )
+_FETCH_HINT = re.compile(r"=\s*['\"]?" + _REMOTE, re.IGNORECASE)
 _CSS_REMOTE = re.compile(
     r"(?:url\(\s*['\"]?|@import\s+['\"])(?P<url>" + _REMOTE + r"[^'\")\s]*)", re.I
 )
@@ -378,15 +384,33 @@ def find_external_refs(html: str, *, scripts: bool = True) -> list[str]:
     list of str
         ``"<tag attr=url>"`` descriptions, empty when the page is self-contained.
     """
-    found = [
-        f"<{m.group('tag').lower()} {m.group('attr').lower()}={m.group('url')}>"
-        for m in _FETCH_ATTR.finditer(html)
-    ]
+    found = _fetching_tags(html)
     found += [f"css url({m.group('url')})" for m in _CSS_REMOTE.finditer(html)]
     if scripts:
         found += find_remote_js_loads(html)
     for m in _SRCDOC.finditer(html):
         found += find_external_refs(_html.unescape(m.group(1)), scripts=scripts)
+    return found
+
+
+def _fetching_tags(html: str) -> list[str]:
+    """``"<tag attr=url>"`` for each loading element with a remote ``src``/``href``/… (the first
+    in its tag; a tag starting inside a reported one is not looked at again)."""
+    found: list[str] = []
+    done = 0
+    for m in _FETCH_TAG.finditer(html):
+        if m.start() < done:
+            continue
+        end = html.find(">", m.end())
+        end = len(html) if end < 0 else end
+        if not _FETCH_HINT.search(html, m.end(), end):
+            continue
+        a = _FETCH_ATTR.search(html, m.end(), end)
+        if a:
+            found.append(
+                f"<{m.group('tag').lower()} {a.group('attr').lower()}={a.group('url')}>"
+            )
+            done = a.end()
     return found
 
 

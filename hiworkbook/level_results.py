@@ -236,9 +236,9 @@ def prepare(
     workers: int = 1,
 ) -> None:
     """Compute and cache the own rows of every place in ``codes`` for every period, unless
-    cached already: one vectorised call per indicator and period (:func:`own_rows`), the
-    periods on ``workers`` local processes (the batch's own pool) when more than one is
-    missing.
+    cached already: one vectorised call per indicator, period and part of the places
+    (:func:`own_rows`). With ``workers`` > 1 each missing period is split into ``workers``
+    parts, run on that many local processes (the batch's own pool).
 
     Parameters
     ----------
@@ -268,14 +268,18 @@ def prepare(
     if not todo:
         return
     t = time.perf_counter()
-    args = [(str(ws.config.path), p, codes, confidence) for p in todo]
-    if workers > 1 and len(todo) > 1:
+    # each period in ``workers`` parts (a part's cost follows its places), so three periods
+    # keep two workers equally busy instead of one doing two periods while the other waits
+    parts = max(1, min(workers, len(codes)))
+    chunks = [list(c) for c in np.array_split(np.array(codes, dtype=object), parts)]
+    args = [(str(ws.config.path), p, chunk, confidence) for p in todo for chunk in chunks]
+    if workers > 1 and len(args) > 1:
         from hiworkbook.executors import LocalPool
 
         def failed(task: tuple, exc: BaseException) -> None:
             _log.warning("rows for %s not prepared on a worker (%s)", task[1], exc)
 
-        with LocalPool(min(workers, len(todo))) as pool:
+        with LocalPool(min(workers, len(args))) as pool:
             for _ in pool.map_unordered(_prepare_in_worker, args, on_error=failed):
                 pass
     else:

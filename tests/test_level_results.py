@@ -94,3 +94,37 @@ def test_a_workspace_with_a_replaced_table_reads_no_prepared_rows(demo_config) -
     assert (
         L.stored(place, ws.indicators["mortality_u75"], "2024", R._levels(0.95)) is None
     )
+
+
+def test_rows_prepared_in_parts_on_workers_are_the_rows_of_one_process(
+    demo_config, tmp_path, monkeypatch
+) -> None:
+    # two workers: each period in two parts of the places, on two processes
+    levels = R._levels(0.95)
+    monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "one"))
+    ws = Workspace.from_config(demo_config)
+    codes = sorted(ws.areas["ltla_code"].unique())
+    L.prepare(ws, codes, workers=1)
+    one = {
+        (c, p, i): L.stored(ws.place(c, period=p), ws.indicators[i], p, levels)
+        for c in codes
+        for p in ws.periods
+        for i in ws.indicators_with_counts(p)
+    }
+    monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "two"))
+    L._READ.clear()
+    ws = Workspace.from_config(demo_config)
+    L.prepare(ws, codes, workers=2)
+    folders = list((tmp_path / "two").glob("rows-*"))
+    assert len(folders) == len(ws.periods)
+    for f in folders:
+        assert sorted(p.stem for p in f.glob("*.pickle")) == codes
+    checked = 0
+    for (c, p, i), want in one.items():
+        got = L.stored(ws.place(c, period=p), ws.indicators[i], p, levels)
+        if want is None:
+            assert got is None
+            continue
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        checked += 1
+    assert checked >= 5 * 3 * 5

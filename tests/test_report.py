@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import html
+import random
+import re
 from pathlib import Path
 
 import nbformat
@@ -113,6 +115,41 @@ def test_external_reference_raises():
     )
     with pytest.raises(assets.OfflineAssetError, match="example.org"):
         report.notebook_to_html(_nb(cell), title="t")
+
+
+# The single pattern the tag check was first written as: a loading tag, then lazily up to its first
+# src/href/… attribute with a remote URL. The faster scan must find exactly what it finds.
+_ONE_PATTERN = re.compile(
+    r"<(?P<tag>script|link|img|iframe|frame|source|video|audio|embed|object|input|track|image|use)\b"
+    r"[^>]*?\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*(['\"]?)(?P<url>"
+    r"(?:https?:)?//[^'\"\s>]*)",
+    re.IGNORECASE,
+)
+
+
+def test_remote_tag_scan_finds_what_one_pattern_finds():
+    pieces = [
+        "<img ", "<IMG ", "<script ", "<use ", "<link", "<a href=", "<imgsrc=", "src=",
+        "SRC =", "xlink:href=", "data=", "srcset=", "poster=", "alt=", '"', "'", "http://a",
+        "https://b", "//c", "HTTP:", "data:image/png;base64,AAAA//BB==", ">", " ", "\n", "=", "x",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    cases = [
+        '<img alt="<script src=http://x>" src="https://y">',
+        '<video poster=http://p src=http://s><img src="data:a//b=">',
+        '<iframe src="https://x"',
+    ]
+    cases += [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(1, 16)))
+        for _ in range(5000)
+    ]
+    for text in cases:
+        expected = [
+            f"<{m.group('tag').lower()} {m.group('attr').lower()}={m.group('url')}>"
+            for m in _ONE_PATTERN.finditer(text)
+        ]
+        got = [r for r in assets.find_external_refs(text) if r.startswith("<")]
+        assert got == expected, text
 
 
 def test_map_in_report_is_self_contained():
