@@ -13,6 +13,11 @@ Each report's :func:`~hiworkbook.results.place_results` then reads its own file
 (:func:`stored`) instead of computing them, and does the rest as always: comparators,
 significance, SII, disclosure control.
 
+The places' **parents** (an LTLA's ICB, a ward's LTLA: comparators made of small areas) are
+computed the same way, all of them in one call per indicator and period
+(:func:`comparator_rows`), and read by :func:`stored_comparator`. Each kernel would otherwise
+compute every ICB's rows again when its first place of that ICB came up.
+
 The files are keyed like the cached workspace (the config, every input file and the package's
 code), the period and the confidence levels; a place without a file, or an indicator missing from
 it (indirectly standardised ratios, whose reference may be the place itself), is computed as
@@ -94,19 +99,7 @@ def own_rows(
     names = [str(p.name) for p in places]
 
     def per_place(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        # each place's rows of ``rows`` (its areas' rows, in table order), one after another
-        area_ids, index = pd.factorize(rows[area_col])
-        order = np.argsort(area_ids, kind="stable")
-        bounds = np.searchsorted(area_ids[order], np.arange(len(index) + 1))
-        take, owner = [], []
-        for k, p in enumerate(places):
-            a = index.get_indexer(pd.Index(p.areas[area_col]).unique())
-            a = np.sort(a[a >= 0])
-            pos = np.sort(_ranges(order, bounds[a], bounds[a + 1]))
-            take.append(pos)
-            owner.append(np.full(len(pos), k))
-        pos = np.concatenate(take) if take else np.empty(0, dtype=int)
-        return rows.take(pos), np.concatenate(owner) if owner else np.empty(0, int)
+        return _rows_of(rows, area_col, [p.areas[area_col] for p in places])
 
     units = []
     tot, owner = per_place(total)
@@ -173,6 +166,98 @@ def own_rows(
     return out
 
 
+def _rows_of(
+    rows: pd.DataFrame, area_col: str, area_lists: Sequence[Iterable[str]]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each list's rows of ``rows`` (the rows of its areas, in table order), one list after
+    another, and the number of the list each row was taken for."""
+    from hiworkbook.workspace import _ranges
+
+    area_ids, index = pd.factorize(rows[area_col])
+    order = np.argsort(area_ids, kind="stable")
+    bounds = np.searchsorted(area_ids[order], np.arange(len(index) + 1))
+    take, owner = [], []
+    for k, areas in enumerate(area_lists):
+        a = index.get_indexer(pd.Index(list(areas)).unique())
+        a = np.sort(a[a >= 0])
+        pos = np.sort(_ranges(order, bounds[a], bounds[a + 1]))
+        take.append(pos)
+        owner.append(np.full(len(pos), k))
+    pos = np.concatenate(take) if take else np.empty(0, dtype=int)
+    return rows.take(pos), np.concatenate(owner) if owner else np.empty(0, int)
+
+
+def comparator_rows(
+    ws: Any, comps: Sequence[Any], period: str, ind: Any, levels: list[float]
+) -> dict[tuple, pd.DataFrame] | None:
+    """The rows of every comparator made of small areas (a place's parent: its ICB, its region)
+    for one indicator and period, from one vectorised call.
+
+    Each comparator's rows are those :func:`hiworkbook.results._indicator_result` computes for it
+    (:func:`hiworkbook.results._comparator_units` of its areas' counts, then one
+    :func:`~hiworkbook.results._calculate`), with the same numbers to the last bit: each
+    comparator's count rows are taken in table order, as its own call reads them, and each
+    group's sums run over the same rows in the same order.
+
+    Parameters
+    ----------
+    ws : Workspace
+    comps : sequence of Comparator
+        Aggregate comparators with ``area_codes``.
+    period : str
+    ind : Indicator
+    levels : list of float
+
+    Returns
+    -------
+    dict or None
+        ``{comparator key: rows}`` (:func:`comparator_key`) for each comparator with counts;
+        None for an indirectly standardised ratio (its reference depends on the report).
+    """
+    from hiworkbook import results as R
+
+    # one comparator per code and name (the group key of its rows); a name shared by two
+    # comparators of different areas is left to each report
+    same: dict[tuple[str, str], list[Any]] = {}
+    for comp in comps:
+        if comp.kind == "aggregate" and comp.area_codes:
+            same.setdefault((str(comp.code), str(comp.name)), []).append(comp)
+    comps = [v[0] for v in same.values() if len({comparator_key(x) for x in v}) == 1]
+    if ind.measure == "isratio" or not comps:
+        return None
+    area_col = ws.area_col
+    wanted = pd.unique(np.concatenate([np.asarray(c.area_codes) for c in comps]))
+    c = R.counts_filled(ws, period, ind, wanted)
+    if "ethnic_group" in c:
+        c = c[c["ethnic_group"] == "all"]
+    rows, owner = _rows_of(
+        c.reset_index(drop=True), area_col, [comp.area_codes for comp in comps]
+    )
+    if not len(rows):
+        return {}
+    names = np.array([str(comp.name) for comp in comps], dtype=object)[owner]
+    units = rows.assign(
+        breakdown="comparator",
+        category=names,
+        area_code=np.array([str(comp.code) for comp in comps], dtype=object)[owner],
+        area_name=names,
+    )
+    res = R._calculate(units, ind, levels, None)
+    out: dict[tuple, pd.DataFrame] = {}
+    for comp in comps:
+        mine = (res["area_code"] == str(comp.code)) & (
+            res["area_name"] == str(comp.name)
+        )
+        if mine.any():
+            out[comparator_key(comp)] = res[mine.to_numpy()].reset_index(drop=True)
+    return out
+
+
+def comparator_key(comp: Any) -> tuple:
+    """What makes a comparator's rows: its code, its name and its small areas."""
+    return (str(comp.code), str(comp.name), tuple(comp.area_codes))
+
+
 # ---------------------------------------------------------------------------- the cache
 
 
@@ -202,8 +287,11 @@ def stored(
     folder = _folder(ws, period, levels)
     if folder is None:
         return None
-    path = folder / f"{place.code}.pickle"
+    return _hit(folder / f"{place.code}.pickle", ind)
 
+
+def _hit(path: Path, ind: Any) -> pd.DataFrame | None:
+    """The rows of ``ind`` in a cached file, if they were made with this very definition."""
     rows = _READ.get(path)
     if rows is None:
         try:
@@ -215,7 +303,7 @@ def stored(
             _log.info("ignoring unreadable cached rows %s", path)
             rows = {}
         _READ[path] = rows
-        while len(_READ) > 8:  # a report reads its three periods' files; keep a few
+        while len(_READ) > 16:  # a report reads its three periods' files; keep a few
             _READ.pop(next(iter(_READ)))
     hit = rows.get(ind.id)
     if hit is None or hit[0] != ind:  # computed with this very definition only
@@ -223,7 +311,23 @@ def stored(
     return hit[1]
 
 
-#: The files :func:`stored` read last, by path (a place's periods, read one after another).
+def stored_comparator(
+    ws: Any, comp: Any, ind: Any, period: str, levels: Sequence[float]
+) -> pd.DataFrame | None:
+    """A comparator's rows of one indicator and period as :func:`prepare` cached them
+    (:func:`comparator_rows`), or None: the caller computes them."""
+    folder = _folder(ws, period, levels)
+    if folder is None:
+        return None
+    return _hit(_comparator_path(folder, comp), ind)
+
+
+def _comparator_path(folder: Path, comp: Any) -> Path:
+    digest = hashlib.sha256(repr(comparator_key(comp)).encode()).hexdigest()[:16]
+    return folder / f"comparator-{digest}.pickle"
+
+
+#: The files :func:`stored` and :func:`stored_comparator` read last, by path.
 _READ: dict[Path, dict[str, tuple[Any, pd.DataFrame]]] = {}
 
 
@@ -272,7 +376,9 @@ def prepare(
     # keep two workers equally busy instead of one doing two periods while the other waits
     parts = max(1, min(workers, len(codes)))
     chunks = [list(c) for c in np.array_split(np.array(codes, dtype=object), parts)]
-    args = [(str(ws.config.path), p, chunk, confidence) for p in todo for chunk in chunks]
+    args = [
+        (str(ws.config.path), p, chunk, confidence) for p in todo for chunk in chunks
+    ]
     if workers > 1 and len(args) > 1:
         from hiworkbook.executors import LocalPool
 
@@ -311,8 +417,12 @@ def _write(ws: Any, period: str, codes: list[str], confidence: float) -> None:
         return
     places = [ws.place(c, period=period) for c in codes]
     # each place's {indicator id: (its definition, its rows)}
-    by_place: dict[str, dict[str, tuple[Any, pd.DataFrame]]] = {
-        str(p.code): {} for p in places
+    files: dict[Path, dict[str, tuple[Any, pd.DataFrame]]] = {
+        folder / f"{p.code}.pickle": {} for p in places
+    }
+    # the places' parents (ICB, region): each computed once here, not once per kernel
+    parents = {
+        comparator_key(c): c for p in places for c in p.comparators if c.area_codes
     }
     for ind_id in ws.indicators_with_counts(period):
         ind = ws.indicators.get(ind_id)
@@ -320,11 +430,14 @@ def _write(ws: Any, period: str, codes: list[str], confidence: float) -> None:
             continue
         rows = own_rows(ws, places, period, ind, levels)
         for code, frame in (rows or {}).items():
-            by_place[code][ind_id] = (ind, frame)
+            files[folder / f"{code}.pickle"][ind_id] = (ind, frame)
+        comp_rows = comparator_rows(ws, list(parents.values()), period, ind, levels)
+        for key, frame in (comp_rows or {}).items():
+            path = _comparator_path(folder, parents[key])
+            files.setdefault(path, {})[ind_id] = (ind, frame)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for code, rows in by_place.items():
-            path = folder / f"{code}.pickle"
+        for path, rows in files.items():
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             with tmp.open("wb") as fh:
                 pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)

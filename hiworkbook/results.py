@@ -486,6 +486,10 @@ def _indicator_result(
     for comp in comps:
 
         def build(comp: Comparator = comp) -> pd.DataFrame | None:
+            if reference is None:  # a batch run computes its places' parents at once
+                hit = level_results.stored_comparator(ws, comp, ind, period, levels)
+                if hit is not None:
+                    return hit
             cu = rows(comp)
             return None if cu is None else _calculate(cu, ind, levels, reference)
 

@@ -118,7 +118,9 @@ def test_rows_prepared_in_parts_on_workers_are_the_rows_of_one_process(
     folders = list((tmp_path / "two").glob("rows-*"))
     assert len(folders) == len(ws.periods)
     for f in folders:
-        assert sorted(p.stem for p in f.glob("*.pickle")) == codes
+        names = sorted(p.stem for p in f.glob("*.pickle"))
+        assert [n for n in names if not n.startswith("comparator-")] == codes
+        assert any(n.startswith("comparator-") for n in names)  # their ICB's rows
     checked = 0
     for (c, p, i), want in one.items():
         got = L.stored(ws.place(c, period=p), ws.indicators[i], p, levels)
@@ -128,3 +130,55 @@ def test_rows_prepared_in_parts_on_workers_are_the_rows_of_one_process(
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         checked += 1
     assert checked >= 5 * 3 * 5
+
+
+def test_parents_rows_computed_at_once_are_each_comparators_own(demo_workspace) -> None:
+    ws = demo_workspace
+    levels = R._levels(0.95)
+    places = [ws.place(c) for c in sorted(ws.areas["ltla_code"].unique())]
+    parents = {L.comparator_key(c): c for p in places for c in p.comparators}
+    parents = [c for c in parents.values() if c.area_codes]
+    assert parents  # the demo's LTLAs are compared with their ICB
+    checked = 0
+    for period in ws.periods:
+        for ind_id in ws.indicators_with_counts(period):
+            ind = ws.indicators[ind_id]
+            got = L.comparator_rows(ws, parents, period, ind, levels)
+            if ind.measure == "isratio":
+                assert got is None
+                continue
+            for comp in parents:
+                c = R.counts_filled(ws, period, ind, comp.area_codes)
+                cu = R._comparator_units(c, comp, ws.area_col, period, ind.id)
+                want = R._calculate(cu, ind, levels, None)
+                pd.testing.assert_frame_equal(
+                    got[L.comparator_key(comp)], want, check_exact=True
+                )
+                checked += 1
+    assert checked >= 3 * 5
+
+
+def test_a_prepared_place_reads_its_parents_rows(demo_config, tmp_path, monkeypatch):
+    from hiworkbook import workspace as W
+
+    monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "cache"))
+    ws = Workspace.from_config(demo_config)
+    code = sorted(ws.areas["ltla_code"].unique())[2]
+    L.prepare(ws, [code], workers=1)
+    place = hw.load_place(demo_config, code)
+    parent = next(c for c in place.comparators if c.area_codes)
+    ind = ws.indicators["mortality_u75"]
+    rows = L.stored_comparator(ws, parent, ind, "2023", R._levels(0.95))
+    assert rows is not None and set(rows["area_code"]) == {parent.code}
+    W._SHARED_MEMO.clear()  # nothing remembered from another test: the file is read
+    L._READ.clear()
+    prepared = hw.place_results(place, period="2023", seed=3)
+    W._SHARED_MEMO.clear()
+    monkeypatch.setattr(L, "stored_comparator", lambda *a: None)
+    monkeypatch.setattr(L, "stored", lambda *a: None)
+    computed = hw.place_results(place, period="2023", seed=3)
+    pd.testing.assert_frame_equal(prepared.table, computed.table, check_exact=True)
+    pd.testing.assert_frame_equal(prepared.sii, computed.sii, check_exact=True)
+    # rows made for another definition of the indicator are not used
+    changed = dataclasses.replace(ind, multiplier=1000)
+    assert L.stored_comparator(ws, parent, changed, "2023", R._levels(0.95)) is None
