@@ -762,21 +762,25 @@ def _compare(
     breakdown rows (quintiles, ethnic groups, small areas) against the place's own value."""
     if table.empty:
         return table
-    table = table.copy()
+    table = table.reset_index(drop=True)
     key = ["indicator_id", "sex"]
-    own = table[table["breakdown"] == "area"][key + ["value"]].rename(
-        columns={"value": "_own"}
-    )
-    table = table.merge(own, on=key, how="left")
+    # each row's own and primary comparator values, matched on the two key columns only (a
+    # merge of the whole table would copy every text column)
+    keys = table[key]
+
+    def matched(rows: pd.Series) -> pd.Series:
+        ref = table.loc[rows, key + ["value"]].drop_duplicates(key)
+        return keys.merge(ref, on=key, how="left")["value"]
+
+    own = matched(table["breakdown"] == "area")
     if primary is not None:
-        prim = table[
+        prim = matched(
             (table["breakdown"] == "comparator") & (table["area_code"] == primary.code)
-        ][key + ["value"]].rename(columns={"value": "_prim"})
-        table = table.merge(prim, on=key, how="left")
+        )
     else:
-        table["_prim"] = np.nan
+        prim = pd.Series(np.nan, index=table.index)
     vs_primary = table["breakdown"].isin(["area", "comparator"])
-    table["comparator_value"] = np.where(vs_primary, table["_prim"], table["_own"])
+    table["comparator_value"] = np.where(vs_primary, prim, own)
     table["comparator_name"] = np.where(
         vs_primary, primary.name if primary else "", place.name
     )
@@ -789,27 +793,30 @@ def _compare(
         "",
         "",
     ]
-    table["comparison"] = "not compared"
-    table["comparison_998"] = "not compared"
+
+    def floats(col: str) -> np.ndarray:
+        if col not in table:
+            return np.full(len(table), np.nan)
+        return table[col].astype(float).to_numpy()
+
+    value, comparator = floats("value"), floats("comparator_value")
+    polarity = table["polarity"]
+    for col, lo, hi in (
+        ("comparison", "lower_ci", "upper_ci"),
+        ("comparison_998", "lower_ci_998", "upper_ci_998"),
+    ):
+        lower, upper = floats(lo), floats(hi)
+        words = np.full(len(table), "not compared", dtype=object)
+        for pol in polarity.dropna().unique():  # Fingertips' words for each polarity
+            rows = (polarity == pol).to_numpy()
+            words[rows] = stats.compare(
+                value[rows], lower[rows], upper[rows], comparator[rows], polarity=pol
+            )
+        table[col] = pd.array(words, dtype="str")
     for c in ("lower_ci_998", "upper_ci_998"):
         if c not in table:
             table[c] = np.nan
-    for polarity, idx in table.groupby("polarity").groups.items():
-        sub = table.loc[idx]
-        for col, lo, hi in (
-            ("comparison", "lower_ci", "upper_ci"),
-            ("comparison_998", "lower_ci_998", "upper_ci_998"),
-        ):
-            table.loc[idx, col] = np.asarray(
-                stats.compare(
-                    sub["value"].astype(float),
-                    sub[lo].astype(float),
-                    sub[hi].astype(float),
-                    sub["comparator_value"].astype(float),
-                    polarity=polarity,
-                )
-            )
-    return table.drop(columns=["_own", "_prim"])
+    return table
 
 
 def _sii(
