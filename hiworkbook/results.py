@@ -410,8 +410,8 @@ def _shape(ws: Workspace, period: str, ind: Indicator) -> tuple[bool, bool, bool
     complete = "denominator" in c and bool(c["denominator"].notna().all())
     return (
         complete,
-        set(c["sex"]) == {"persons"},
-        set(c["age_band"]) == {"all"},
+        set(c["sex"].unique()) == {"persons"},
+        set(c["age_band"].unique()) == {"all"},
     )
 
 
