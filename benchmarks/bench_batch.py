@@ -20,7 +20,8 @@ once into ``--data`` (default /tmp/hiw-bench-england; reused when it is already 
 the LTLA reports are timed (``run --level ltla``, warm kernels; ``--places N`` times the first N
 LTLAs and projects the wall time of all 296). It also prints the validation time, the largest
 report, the national map's size and build time (the run's ``map.html``) and the peak memory of
-this process and of the largest worker.
+this process and of the largest worker. Its floor is measured before and after the LTLA run (a
+dozen notebooks each: a noisy minute moves one), and the ratio is given against the lower.
 """
 
 from __future__ import annotations
@@ -245,9 +246,10 @@ def bench_england(args: argparse.Namespace) -> None:
         n = len(codes)
         del ws
 
-        floor_s = floor(min(n, 2 * args.workers * 3), args.workers, tmp) / min(
-            n, 2 * args.workers * 3
-        )
+        # the floor before and after the run: it is short (a dozen notebooks), so a noisy minute
+        # moves it; the ratio is given against the lower of the two (the stricter)
+        n_floor = min(n, 2 * args.workers * 3)
+        floor_before = floor(n_floor, args.workers, tmp) / n_floor
         out = args.out.expanduser().resolve() if args.out else tmp / "warm"
 
         # every place's own result rows are computed inside the run, before its reports
@@ -280,6 +282,8 @@ def bench_england(args: argparse.Namespace) -> None:
         summary, wall = run()
         assert not summary.failed, [f.error for f in summary.failed]
         per = wall / n
+        floor_after = floor(n_floor, args.workers, tmp) / n_floor
+        floor_s = min(floor_before, floor_after)
         biggest = max(summary.done, key=lambda o: o.bytes)
         nat = out / "map.html"
         # the same run again with resume: every report is up to date, nothing is made
@@ -296,11 +300,12 @@ def bench_england(args: argparse.Namespace) -> None:
             ("workbook", f"{config} ({'reused' if gen < 5 else f'generated in {gen:.0f} s'})"),
             ("validate + cache, or cache read (wall / CPU s)", f"{validate_wall:.1f} / {validate_cpu:.1f}"),
             ("disclosure plan, every period, or cache read (wall / CPU s)", f"{plan_wall:.1f} / {plan_cpu:.1f}"),
-            ("floor: import-only notebook, fresh kernel each", f"{floor_s:.2f} s"),
+            ("floor: import-only notebook, fresh kernel each (before / after the run)",
+             f"{floor_before:.2f} / {floor_after:.2f} s"),
             ("of the run: every place's own result rows, computed first",
              "; ".join(prepared) or "read from the cache"),
             (f"LTLA report, warm kernels ({n} LTLAs; the whole run / {n})", f"{per:.2f} s"),
-            ("ratio to the floor (target ≤ 0.5)", f"×{per / floor_s:.2f}"),
+            ("ratio to the lower floor (target ≤ 0.5)", f"×{per / floor_s:.2f}"),
             (f"wall for these {n} LTLAs", f"{wall:.0f} s"),
             ("second run with --resume: up to date / made again, wall",
              f"{len(again.skipped)} / {remade}, {resume_s:.1f} s"),
