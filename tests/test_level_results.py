@@ -104,19 +104,19 @@ def test_rows_prepared_in_parts_on_workers_are_the_rows_of_one_process(
     monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "one"))
     ws = Workspace.from_config(demo_config)
     codes = sorted(ws.areas["ltla_code"].unique())
-    L.prepare(ws, codes, workers=1)
+    L.prepare(ws, codes, periods=["2024"], workers=1)
     one = {
         (c, p, i): L.stored(ws.place(c, period=p), ws.indicators[i], p, levels)
         for c in codes
-        for p in ws.periods
+        for p in ["2024"]
         for i in ws.indicators_with_counts(p)
     }
     monkeypatch.setenv("HIWORKBOOK_CACHE", str(tmp_path / "two"))
     L._READ.clear()
     ws = Workspace.from_config(demo_config)
-    L.prepare(ws, codes, workers=2)
+    L.prepare(ws, codes, periods=["2024"], workers=2)
     folders = list((tmp_path / "two").glob("rows-*"))
-    assert len(folders) == len(ws.periods)
+    assert len(folders) == 1
     for f in folders:
         names = sorted(p.stem for p in f.glob("*.pickle"))
         assert [n for n in names if not n.startswith("comparator-")] == codes
@@ -129,7 +129,7 @@ def test_rows_prepared_in_parts_on_workers_are_the_rows_of_one_process(
             continue
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         checked += 1
-    assert checked >= 5 * 3 * 5
+    assert checked >= 5 * 5
 
 
 def test_parents_rows_computed_at_once_are_each_comparators_own(demo_workspace) -> None:
