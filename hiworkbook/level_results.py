@@ -71,7 +71,6 @@ def own_rows(
         counts may be the place's own, so it is computed per place).
     """
     from hiworkbook import results as R
-    from hiworkbook.workspace import _ranges
 
     if ind.measure == "isratio" or not places:
         return None
@@ -151,18 +150,25 @@ def own_rows(
     )
     res = R._calculate(pd.concat(units, ignore_index=True), ind, levels, None)
     # split: a place's own, quintile and ethnic-group rows carry its code; its small areas theirs
-    rcodes, runiq = pd.factorize(res["area_code"])
-    order = np.argsort(rcodes, kind="stable")
-    bounds = np.searchsorted(rcodes[order], np.arange(len(runiq) + 1))
-    runiq = pd.Index(runiq)
+    lists = [[str(p.code), *p.areas[area_col].astype(str)] for p in places]
     out: dict[str, pd.DataFrame] = {}
-    for p in places:
-        want = runiq.get_indexer(
-            pd.Index([str(p.code), *p.areas[area_col].astype(str)]).unique()
-        )
-        want = want[want >= 0]
-        pos = np.sort(_ranges(order, bounds[want], bounds[want + 1]))
+    for p, pos in zip(places, _positions(res["area_code"], lists), strict=True):
         out[str(p.code)] = res.take(pos).reset_index(drop=True)
+    return out
+
+
+def _positions(keys: pd.Series, key_lists: Sequence[Iterable[str]]) -> list[np.ndarray]:
+    """For each list, the positions of the rows whose key is in it, in table order."""
+    from hiworkbook.workspace import _ranges
+
+    ids, index = pd.factorize(keys)
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(len(index) + 1))
+    out = []
+    for wanted in key_lists:
+        a = index.get_indexer(pd.Index(list(wanted)).unique())
+        a = a[a >= 0]
+        out.append(np.sort(_ranges(order, bounds[a], bounds[a + 1])))
     return out
 
 
@@ -171,20 +177,11 @@ def _rows_of(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Each list's rows of ``rows`` (the rows of its areas, in table order), one list after
     another, and the number of the list each row was taken for."""
-    from hiworkbook.workspace import _ranges
-
-    area_ids, index = pd.factorize(rows[area_col])
-    order = np.argsort(area_ids, kind="stable")
-    bounds = np.searchsorted(area_ids[order], np.arange(len(index) + 1))
-    take, owner = [], []
-    for k, areas in enumerate(area_lists):
-        a = index.get_indexer(pd.Index(list(areas)).unique())
-        a = np.sort(a[a >= 0])
-        pos = np.sort(_ranges(order, bounds[a], bounds[a + 1]))
-        take.append(pos)
-        owner.append(np.full(len(pos), k))
-    pos = np.concatenate(take) if take else np.empty(0, dtype=int)
-    return rows.take(pos), np.concatenate(owner) if owner else np.empty(0, int)
+    pos = _positions(rows[area_col], area_lists)
+    if not pos:
+        return rows.iloc[:0], np.empty(0, dtype=int)
+    owner = np.concatenate([np.full(len(p_), k) for k, p_ in enumerate(pos)])
+    return rows.take(np.concatenate(pos)), owner
 
 
 def comparator_rows(
