@@ -186,6 +186,78 @@ def _back(t: np.ndarray, value_type: int, scale: float) -> np.ndarray:
     return t
 
 
+def _sim_quantiles(sims: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """``np.quantile(sims, probs, axis=1).T``, the same numbers, for probabilities in the tails.
+
+    The simulated limits of an SII are a few order statistics near each end of 100,000 draws
+    (ranks 99-100 and 2,499-2,500 for 95% and 99.8% limits). Each row's order statistics are
+    found among the draws beyond a threshold taken from an evenly spaced sample of the row
+    (:func:`_order_stats`), a few thousand values instead of a partition of all of them, then
+    interpolated as numpy's default ``"linear"`` method (Hyndman & Fan type 7, R's default,
+    which PHEindicatormethods uses): ``h = (n - 1) p``, between ranks ``floor(h)`` and
+    ``floor(h) + 1``. A row with a NaN is left to ``np.quantile``.
+    """
+    G, n = sims.shape
+    q = np.asarray(probs, dtype=np.float64)
+    virtual = (n - 1) * q  # numpy's linear method, to the last bit
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    top = virtual >= n - 1
+    prev[top] = nxt[top] = n - 1
+    gamma = virtual - prev
+    pi, ni = prev.astype(np.intp), nxt.astype(np.intp)
+    ranks = np.unique(np.concatenate([pi, ni]))
+    at_prev, at_next = np.searchsorted(ranks, pi), np.searchsorted(ranks, ni)
+    out = np.empty((G, len(q)))
+    for g in range(G):
+        x = sims[g]
+        if np.isnan(x).any():
+            out[g] = np.quantile(x, q)
+            continue
+        v = _order_stats(x, ranks)
+        a, b = v[at_prev], v[at_next]
+        diff = b - a  # numpy's _lerp: from the lower value below 0.5, the upper above
+        res = np.add(a, diff * gamma)
+        np.subtract(b, diff * (1 - gamma), out=res, where=gamma >= 0.5)
+        out[g] = res
+    return out
+
+
+def _order_stats(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at ``ranks`` (0-based, ascending) of the sorted 1-d array ``x`` (no NaN).
+
+    Ranks in the lower half are looked for among the values at or below a threshold, those in
+    the upper half among the values at or above one; a threshold is read from a sorted sample
+    of every ``n // 2000``-th value, generously past the rank needed. Every value left out lies
+    strictly beyond the threshold, so the ranks among the values kept are the ranks in ``x``:
+    exact, ties included. If too few values are kept (or the ranks are far from the ends) the
+    whole array is partitioned instead.
+    """
+    n = len(x)
+    out = np.empty(len(ranks), dtype=x.dtype)
+    sample = np.sort(x[:: max(1, n // 2000)])
+    m = len(sample)
+    low = ranks < n // 2
+    for side in (low, ~low):
+        if not side.any():
+            continue
+        r = ranks[side]
+        need = int(r.max()) + 1 if side is low else n - int(r.min())
+        f = need / n
+        k = min(m - 1, int(np.ceil(f * m * 1.5 + 4 * np.sqrt(f * m) + 8)))
+        kept = None
+        if f <= 0.2:
+            kept = x[x <= sample[k]] if side is low else x[x >= sample[m - 1 - k]]
+        if kept is None or len(kept) < need:
+            out[side] = np.partition(x, r)[r]
+        elif side is low:
+            out[side] = np.partition(kept, r)[r]
+        else:
+            rr = r - (n - len(kept))
+            out[side] = np.partition(kept, rr)[rr]
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _standard_normals(seed: int, reps: int, k: int) -> np.ndarray:
     """The ``(reps, k)`` standard normal draws every group of :func:`sii` is simulated from.
@@ -482,18 +554,18 @@ def sii(
             top = _back(b0s + b1s, sim_type, np.float32(scale))
             bottom = _back(b0s, sim_type, np.float32(scale))
             s_sims = top - bottom
-            sii_q[gi] = np.quantile(s_sims, probs, axis=1).T
+            sii_q[gi] = _sim_quantiles(s_sims, probs)
             if rii:
-                rii_q[gi] = np.quantile(top / bottom, probs, axis=1).T
+                rii_q[gi] = _sim_quantiles(top / bottom, probs)
             del Z, top, bottom
             continue
         Y = _back(Z, sim_type, np.float32(scale)) if sim_type else Z
         s_sims = np.einsum("grk,gk->gr", Y, C[gi].astype(np.float32))
-        sii_q[gi] = np.quantile(s_sims, probs, axis=1).T
+        sii_q[gi] = _sim_quantiles(s_sims, probs)
         if rii:
             ybar_sims = np.einsum("grk,gk->gr", Y, A[gi].astype(np.float32))
             r_sims = _rii(s_sims, ybar_sims, xbar[gi][:, None].astype(np.float32))
-            rii_q[gi] = np.quantile(r_sims, probs, axis=1).T
+            rii_q[gi] = _sim_quantiles(r_sims, probs)
         del Z, Y
 
     # notes

@@ -338,8 +338,8 @@ def prepare(
 ) -> None:
     """Compute and cache the own rows of every place in ``codes`` for every period, unless
     cached already: one vectorised call per indicator, period and part of the places
-    (:func:`own_rows`). With ``workers`` > 1 each missing period is split into ``workers``
-    parts, run on that many local processes (the batch's own pool).
+    (:func:`own_rows`). With ``workers`` > 1 the places are split into ``workers`` parts, each
+    run on its own local process (the batch's own pool) for every missing period.
 
     Parameters
     ----------
@@ -369,25 +369,22 @@ def prepare(
     if not todo:
         return
     t = time.perf_counter()
-    # each period in ``workers`` parts (a part's cost follows its places), so three periods
-    # keep two workers equally busy instead of one doing two periods while the other waits
+    # the places in ``workers`` parts (a part's cost follows its places), each part doing every
+    # missing period: two workers stay equally busy, and each builds its places once
     parts = max(1, min(workers, len(codes)))
     chunks = [list(c) for c in np.array_split(np.array(codes, dtype=object), parts)]
-    args = [
-        (str(ws.config.path), p, chunk, confidence) for p in todo for chunk in chunks
-    ]
+    args = [(str(ws.config.path), todo, chunk, confidence) for chunk in chunks]
     if workers > 1 and len(args) > 1:
         from hiworkbook.executors import LocalPool
 
         def failed(task: tuple, exc: BaseException) -> None:
-            _log.warning("rows for %s not prepared on a worker (%s)", task[1], exc)
+            _log.warning("rows not prepared on a worker (%s)", exc)
 
         with LocalPool(min(workers, len(args))) as pool:
             for _ in pool.map_unordered(_prepare_in_worker, args, on_error=failed):
                 pass
     else:
-        for p in todo:
-            _write(ws, p, codes, confidence)
+        _write(ws, todo, codes, confidence)
     _log.info(
         "rows of %d places for %s computed in %.0f s",
         len(codes),
@@ -396,23 +393,31 @@ def prepare(
     )
 
 
-def _prepare_in_worker(args: tuple[str, str, list[str], float]) -> str:
+def _prepare_in_worker(args: tuple[str, list[str], list[str], float]) -> int:
     from hiworkbook.workspace import Workspace
 
-    config, period, codes, confidence = args
-    _write(Workspace.from_config(config), period, codes, confidence)
-    return period
+    config, periods, codes, confidence = args
+    _write(Workspace.from_config(config), periods, codes, confidence)
+    return len(codes)
 
 
-def _write(ws: Any, period: str, codes: list[str], confidence: float) -> None:
-    """Compute one period's rows of every place and write one file per place, atomically."""
+def _write(ws: Any, periods: list[str], codes: list[str], confidence: float) -> None:
+    """Compute the rows of every place for each period and write one file per place and
+    period, atomically. The places are built once: their small areas, quintiles and parents
+    are the same in every period (their populations, which differ, are not read here)."""
+    places = [ws.place(c) for c in codes]
+    for period in periods:
+        _write_period(ws, period, places, confidence)
+
+
+def _write_period(ws: Any, period: str, places: list[Any], confidence: float) -> None:
+    """One period's rows of every place, one file per place (and per parent)."""
     from hiworkbook import results as R
 
     levels = R._levels(confidence)
     folder = _folder(ws, period, levels)
     if folder is None:
         return
-    places = [ws.place(c, period=period) for c in codes]
     # each place's {indicator id: (its definition, its rows)}
     files: dict[Path, dict[str, tuple[Any, pd.DataFrame]]] = {
         folder / f"{p.code}.pickle": {} for p in places

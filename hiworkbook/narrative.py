@@ -378,6 +378,7 @@ def methods_footer(
     ws = results.place.workspace
     cfg = ws.config
     measures = sorted({i.measure for i in results.indicators.values()})
+    reported = set(results.table["indicator_id"])
     html = _env.get_template("methods_footer.html.j2").render(
         results=results,
         workbook=cfg.name,
@@ -385,11 +386,7 @@ def methods_footer(
         sources=ws.sources,
         vintage=cfg.vintage,
         area_col=cfg.area_col,
-        indicators=[
-            i
-            for k, i in results.indicators.items()
-            if k in set(results.table["indicator_id"])
-        ],
+        indicators=[i for k, i in results.indicators.items() if k in reported],
         measures=measures,
         min_count=cfg.min_count,
         disclosure=getattr(cfg, "disclosure", None),

@@ -235,7 +235,7 @@ def place_results(
     primary = _primary(place.comparators, comparator)
     levels = _levels(confidence)
 
-    frames = []
+    frames, shown = [], []
     for ind_id in wanted:
         if ind_id not in have:
             continue
@@ -244,21 +244,25 @@ def place_results(
         if res is None:
             continue
         res = _with_998(res, confidence)
-        res = _add_published(res, place.comparators, ind, period)
-        res = res.assign(
-            indicator_id=ind.id,
-            indicator_name=ind.name,
-            measure=ind.measure,
-            unit=ind.unit,
+        frames.append(_add_published(res, place.comparators, ind, period))
+        shown.append(ind)
+    if frames:
+        # each indicator's labels on its rows, assigned once for the whole table
+        sizes = [len(f) for f in frames]
+
+        def labels(values: list) -> pd.Series:
+            return pd.Series(np.repeat(np.array(values, dtype=object), sizes))
+
+        table = pd.concat(frames, ignore_index=True).assign(
+            indicator_id=labels([i.id for i in shown]),
+            indicator_name=labels([i.name for i in shown]),
+            measure=labels([i.measure for i in shown]),
+            unit=labels([i.unit for i in shown]),
             period=period,
-            polarity=ind.polarity,
+            polarity=labels([i.polarity for i in shown]),
         )
-        frames.append(res)
-    table = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=RESULT_COLUMNS)
-    )
+    else:
+        table = pd.DataFrame(columns=RESULT_COLUMNS)
     table = _compare(table, place, primary)
     # The SII summarises a fitted line, not cells, so it uses the quintile values before
     # suppression (as PHE does); it reveals no small count.
@@ -497,12 +501,33 @@ def _indicator_result(
         res = ws.memo(key, build) if shared else build()
         if res is not None:
             parts.append(res)
-    if not parts:
+
+    def combined() -> pd.DataFrame | None:
+        if not parts:
+            return None
+        both = pd.concat(parts, ignore_index=True)
+        return both.sort_values(_GROUPS, kind="stable", na_position="last")
+
+    # the places with the same comparators (an ICB's LTLAs) share their sorted rows too
+    comp_res = (
+        ws.memo(
+            ("comparator_rows", *(ckey(c) for c in comps), tuple(levels), primary),
+            combined,
+        )
+        if shared
+        else combined()
+    )
+    if comp_res is None:
         return own
-    comp_res = pd.concat(parts, ignore_index=True)
-    comp_res = comp_res.sort_values(_GROUPS, kind="stable", na_position="last")
-    first = own["breakdown"] <= "comparator"
-    return pd.concat([own[first], comp_res, own[~first]], ignore_index=True)
+    first = (own["breakdown"] <= "comparator").to_numpy(dtype=bool, na_value=False)
+    k = int(first.sum())
+    if first[
+        :k
+    ].all():  # sorted groups: the place's own rows lead, so slices (no copies)
+        head, tail = own.iloc[:k], own.iloc[k:]
+    else:
+        head, tail = own[first], own[~first]
+    return pd.concat([head, comp_res, tail], ignore_index=True)
 
 
 def _reference_of(
@@ -598,7 +623,7 @@ def _with_998(res: pd.DataFrame, confidence: float) -> pd.DataFrame:
     c = _levels(confidence)[0]
     lo, hi = f"lower_ci_{level_suffix(c)}", f"upper_ci_{level_suffix(c)}"
     lo8, hi8 = (f"{b}_ci_{level_suffix(LEVEL_998)}" for b in ("lower", "upper"))
-    res = res.copy()
+    res = res.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if lo in res and lo8 in res:  # two levels computed
         res = res.rename(
             columns={
@@ -648,9 +673,11 @@ def _calculate(
     reference: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One vectorised call of the indicator's PHE method over every unit."""
-    data = data.copy()
-    data["numerator"] = pd.to_numeric(data["numerator"])
-    data["denominator"] = pd.to_numeric(data["denominator"])
+    # a new frame over the caller's columns (copy-on-write): the counts are not copied
+    data = data.assign(
+        numerator=pd.to_numeric(data["numerator"]),
+        denominator=pd.to_numeric(data["denominator"]),
+    )
     if ind.measure == "isratio":
         grouped = data.groupby(_GROUPS + ["age_band"], as_index=False)[
             ["numerator", "denominator"]

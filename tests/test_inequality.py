@@ -188,6 +188,34 @@ class TestSII:
         with pytest.raises(DataError, match="more than once"):
             sii(d, "value", "lo", "hi", "pop", "q")
 
+    def test_simulated_limits_are_numpys_quantiles(self) -> None:
+        # the SII's limits read order statistics from the tails of the draws only: the very
+        # numbers np.quantile gives (type 7), for normal, skewed, tied and short rows, mid and
+        # extreme probabilities, and a row with a NaN
+        from hiworkbook.inequality import _sim_quantiles
+
+        rng = np.random.default_rng(7)
+        for trial in range(60):
+            kind = trial % 5
+            if kind == 0:
+                x = rng.standard_normal((3, 100_000)).astype(np.float32)
+            elif kind == 1:
+                x = np.exp(rng.standard_normal((3, 100_000)) * 3).astype(np.float32)
+            elif kind == 2:
+                x = rng.integers(0, 50, (3, 100_000)).astype(np.float32)
+            elif kind == 3:
+                x = rng.standard_normal((3, 1000 + trial))
+            else:
+                x = rng.standard_normal((3, 5000)).astype(np.float32)
+                x[1, 7] = np.nan
+            probs = (
+                [0.001, 0.025, 0.975, 0.999]
+                if trial % 3
+                else [0.05, 0.1, 0.5, 0.9, 0.0, 1.0]
+            )
+            want = np.quantile(x, probs, axis=1).T
+            np.testing.assert_array_equal(_sim_quantiles(x, probs), want)
+
 
 # ====================================================================== quantiles
 class TestQuantiles:
