@@ -38,6 +38,7 @@ each category has a symbol (▲ ▼ ● △ ▽ ○ ×) and a word.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 from collections.abc import Iterable, Sequence
@@ -474,10 +475,27 @@ class Reference:
 
     def value_for(self, rows: pd.DataFrame) -> pd.Series:
         """The reference value for each row (by indicator and sex), NaN where it has none."""
-        m = rows[["indicator_id", "sex"]].merge(
-            self.values, on=["indicator_id", "sex"], how="left"
+        keys = zip(rows["indicator_id"].tolist(), rows["sex"].tolist(), strict=True)
+        lookup = self._lookup
+        return pd.Series(
+            np.array([lookup.get(k, np.nan) for k in keys], dtype=float),
+            index=rows.index,
         )
-        return pd.Series(m["ref_value"].to_numpy(dtype=float), index=rows.index)
+
+    @functools.cached_property
+    def _lookup(self) -> dict[tuple, float]:
+        """``{(indicator_id, sex): ref_value}`` (the first value of a key), built once: a view
+        asks for the reference of many row sets."""
+        v = self.values
+        out: dict[tuple, float] = {}
+        for k in zip(
+            v["indicator_id"].tolist(),
+            v["sex"].tolist(),
+            pd.to_numeric(v["ref_value"], errors="coerce").astype(float).tolist(),
+            strict=True,
+        ):
+            out.setdefault(k[:2], k[2])
+        return out
 
     def phrase(self, level: str = "95") -> str:
         """ "compared with England at 95% confidence" — the words every caption uses."""
