@@ -310,14 +310,18 @@ def _exporter() -> Any:
             )
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
-    return PageExporter(
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        anchor_link_text="",
-    )
+    return PageExporter(**EXPORT_OPTIONS)
+
+
+#: The report's nbconvert options: the "basic" template's outputs only, images embedded
+EXPORT_OPTIONS: dict[str, Any] = {
+    "template_name": "basic",
+    "exclude_input": True,
+    "exclude_input_prompt": True,
+    "exclude_output_prompt": True,
+    "embed_images": True,
+    "anchor_link_text": "",
+}
 
 
 #: Markdown headings' anchor links (written empty, as ``<a …/>``, with ``anchor_link_text=""``)

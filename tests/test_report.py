@@ -182,14 +182,7 @@ def test_page_body_is_the_document_nbconvert_writes():
         ),
     ]
     node = report._strip_for_report(_nb(*cells))
-    theirs, _ = HTMLExporter(
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        anchor_link_text="",
-    ).from_notebook_node(node)
+    theirs, _ = HTMLExporter(**report.EXPORT_OPTIONS).from_notebook_node(node)
     ours, _ = report._exporter().from_notebook_node(node)
     ours = report._accessible(report._ANCHOR.sub("", ours))
     assert str(BeautifulSoup(ours, "html.parser")) == report._ANCHOR.sub("", theirs)
