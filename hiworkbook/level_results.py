@@ -148,7 +148,18 @@ def own_rows(
             area_name=total[area_col].map(area_names),
         )
     )
-    res = R._calculate(pd.concat(units, ignore_index=True), ind, levels, None)
+    data = pd.concat(units, ignore_index=True)
+    # the group keys as categoricals with sorted categories: the PHE methods' groupbys then
+    # work on codes (computing group ids on text keys over millions of rows was a quarter of
+    # this call), in the same group order; the rows and sums are the same, and the keys are
+    # text again in the result
+    for col in R._GROUPS:
+        codes, uniq = pd.factorize(data[col], sort=True)
+        data[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
+    res = R._calculate(data, ind, levels, None)
+    for col in R._GROUPS:
+        if isinstance(res[col].dtype, pd.CategoricalDtype):
+            res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
     # split: a place's own, quintile and ethnic-group rows carry its code; its small areas theirs
     lists = [[str(p.code), *p.areas[area_col].astype(str)] for p in places]
     out: dict[str, pd.DataFrame] = {}
