@@ -521,9 +521,8 @@ def _indicator_result(
         return own
     first = (own["breakdown"] <= "comparator").to_numpy(dtype=bool, na_value=False)
     k = int(first.sum())
-    if first[
-        :k
-    ].all():  # sorted groups: the place's own rows lead, so slices (no copies)
+    # sorted groups: the place's own rows lead, so slices (no copies)
+    if first[:k].all():
         head, tail = own.iloc[:k], own.iloc[k:]
     else:
         head, tail = own[first], own[~first]

@@ -214,12 +214,7 @@ class Workspace:
             Computes the value (called only when it is not stored yet).
         """
         if self.source_key is not None:
-            store = _SHARED_MEMO.get(self.source_key)
-            if store is None:
-                store = _SHARED_MEMO[self.source_key] = {}
-                while len(_SHARED_MEMO) > _SHARED_MEMO_SIZE:
-                    _SHARED_MEMO.popitem(last=False)
-            _SHARED_MEMO.move_to_end(self.source_key)
+            store = _shared_store(self.source_key)
         else:
             store = self.__dict__.setdefault("_memo", {})
         if key not in store:
@@ -1003,6 +998,18 @@ def _expand(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame
 
 
+def _shared_store(key: str) -> dict:
+    """The memo of the workspaces loaded from the inputs ``key`` hashes (made if new; the
+    oldest inputs' memo is dropped beyond :data:`_SHARED_MEMO_SIZE`)."""
+    store = _SHARED_MEMO.get(key)
+    if store is None:
+        store = _SHARED_MEMO[key] = {}
+        while len(_SHARED_MEMO) > _SHARED_MEMO_SIZE:
+            _SHARED_MEMO.popitem(last=False)
+    _SHARED_MEMO.move_to_end(key)
+    return store
+
+
 def _built_indexes(ws: Workspace) -> dict[str, _TableIndex]:
     """The :data:`_INDEXES` of a workspace's tables (those it has)."""
     tables = {"counts_index": ws.counts, "population_index": ws.population}
@@ -1018,10 +1025,7 @@ def _seed_indexes(key: str, indexes: dict[str, _TableIndex]) -> None:
     workspaces of ``key`` (:meth:`Workspace.memo`)."""
     if not indexes:
         return
-    store = _SHARED_MEMO.setdefault(key, {})
-    _SHARED_MEMO.move_to_end(key)
-    while len(_SHARED_MEMO) > _SHARED_MEMO_SIZE:
-        _SHARED_MEMO.popitem(last=False)
+    store = _shared_store(key)
     for name, idx in indexes.items():
         store.setdefault((name,), idx)
 
@@ -1058,9 +1062,8 @@ def _cache_write(
         tmp = folder / f".workspace-{tag}-{key}.{os.getpid()}.tmp"
         state = {k: v for k, v in ws.__dict__.items() if k != "_derived"}
         state.update({name: _compact(getattr(ws, name)) for name in _COMPACT})
-        state["_indexes"] = (
-            indexes  # every process would otherwise build them (_INDEXES)
-        )
+        # every process reading the file would otherwise build them (_INDEXES)
+        state["_indexes"] = indexes
         with tmp.open("wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(final)
