@@ -232,8 +232,6 @@ class Explorer:
 
     def update(self) -> None:
         """Recompute the views for the current choices and redraw the four outputs."""
-        from IPython.display import display
-
         from hiworkbook.validate import DataError
 
         c = {k: v.value for k, v in self.controls.items()}
@@ -245,10 +243,8 @@ class Explorer:
             )
         except DataError as exc:  # a choice the data cannot support: say so, keep going
             msg = HTMLFragment(f"<pre>{_esc(str(exc))}</pre>")
-            for out in self.outputs.values():
-                out.clear_output(wait=True)
-            with self.outputs["sentence"]:
-                display(msg)
+            for name, out in self.outputs.items():
+                _show(out, msg if name == "sentence" else None)
             self.status.value = ""
             return
         self.views = views
@@ -259,10 +255,7 @@ class Explorer:
             "table": views.table,
         }
         for name, view in shown.items():
-            out = self.outputs[name]
-            out.clear_output(wait=True)
-            with out:
-                display(view)
+            _show(self.outputs[name], view)
         self.status.value = ""
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
@@ -272,6 +265,25 @@ class Explorer:
         data["text/plain"] = NO_KERNEL_TEXT
         data["text/html"] = f"<p class='hiw-explore-static'>{_esc(NO_KERNEL_TEXT)}</p>"
         return data
+
+
+def _show(out: Any, view: Any | None) -> None:
+    """Make ``view`` (or nothing) the whole content of an ``ipywidgets.Output``.
+
+    The widget's ``outputs`` are set in the kernel, in one change the front end draws, instead
+    of capturing a ``display`` with ``with out:``. Captured output is routed by the front end; a
+    notebook run by Papermill has nbclient stand in for it, and nbclient answers each captured
+    output with a message on the kernel's shell channel while it waits on that channel for the
+    cell's reply, which now and then never arrives (the run hangs: nbclient issue #312). Set
+    this way, nbclient only reads the widget's state, and the view shows at once.
+    """
+    if view is None:
+        out.outputs = ()
+        return
+    from IPython.core.interactiveshell import InteractiveShell
+
+    data, metadata = InteractiveShell.instance().display_formatter.format(view)
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def explorer(

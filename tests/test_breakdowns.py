@@ -400,6 +400,12 @@ def test_explorer_widget_updates_together(place) -> None:
     ex.controls["place"].value = "X06000002"
     assert ex.views.breakdown.place.code == "X06000002"
     assert ex.views.map.title.startswith(ex.views.breakdown.place.name)
+    # each output widget holds its one view, set in the kernel (no captured display, which
+    # Papermill's nbclient answers on the shell channel: nbclient issue #312)
+    for name in ("sentence", "map", "chart", "table"):
+        (shown,) = ex.outputs[name].outputs
+        assert shown["output_type"] == "display_data"
+        assert shown["data"]["text/html"] == getattr(ex.views, name)._repr_html_()
     bundle = ex._repr_mimebundle_()
     assert bundle["text/plain"] == NO_KERNEL_TEXT
     assert "application/vnd.jupyter.widget-view+json" in bundle

@@ -22,6 +22,7 @@ def _run(name: str, tmp_path: Path, **params) -> tuple[dict, str]:
         parameters=params,
         kernel_name="python3",
         progress_bar=False,
+        execution_timeout=600,  # a stuck cell fails the test instead of the whole run
     )
     nb = json.loads(out.read_text())
     errors = [
