@@ -75,87 +75,107 @@ def own_rows(
     if ind.measure == "isratio" or not places:
         return None
     area_col = ws.area_col
-    member = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    area_col: p.areas[area_col].to_numpy(),
-                    "_quintile": p.areas["imd_quintile"].to_numpy(),
-                    "_area_name": p.areas["area_name"].to_numpy(),
-                }
-            ).assign(_place=k)
-            for k, p in enumerate(places)
-        ],
-        ignore_index=True,
+    # every place's small areas, quintiles and names, one place after another
+    sizes = [len(p.areas) for p in places]
+    m_place = np.repeat(np.arange(len(places)), sizes)
+    m_area = np.concatenate([p.areas[area_col].to_numpy(dtype=object) for p in places])
+    m_quint = np.concatenate(
+        [p.areas["imd_quintile"].to_numpy(dtype=float, na_value=np.nan) for p in places]
     )
-    wanted = pd.unique(member[area_col])
-    c = R.counts_filled(ws, period, ind, wanted)
-    keep = [area_col, "sex", "age_band", "ethnic_group", "numerator", "denominator"]
-    c = c[[k for k in keep if k in c]].reset_index(drop=True)
-    total = c[c["ethnic_group"] == "all"] if "ethnic_group" in c else c
-    total = total.reset_index(drop=True)
-    codes = [str(p.code) for p in places]
-    names = [str(p.name) for p in places]
+    m_name = np.concatenate(
+        [p.areas["area_name"].to_numpy(dtype=object) for p in places]
+    )
+    areas = pd.Index(pd.unique(m_area))  # the run's small areas, each once
+    m_id = areas.get_indexer(m_area)
+    c = R.counts_filled(ws, period, ind, areas.to_numpy())
+    keep = [k for k in ("sex", "age_band", "numerator", "denominator") if k in c]
+    row_id = areas.get_indexer(c[area_col])
+    if "ethnic_group" in c:
+        is_all = (c["ethnic_group"] == "all").to_numpy(dtype=bool, na_value=False)
+    else:
+        is_all = np.ones(len(c), dtype=bool)
+    tpos = np.flatnonzero(is_all)  # the total rows (not split by ethnic group)
+    id_lists = [m_id[m_place == k] for k in range(len(places))]
 
-    def per_place(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        return _rows_of(rows, area_col, [p.areas[area_col] for p in places])
+    # each unit block: rows of ``c`` and, per key column, (labels, index into the labels)
+    blocks: list[tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]] = []
+    codes = np.array([str(p.code) for p in places], dtype=object)
+    names = np.array([str(p.name) for p in places], dtype=object)
 
-    units = []
-    tot, owner = per_place(total)
-    place_code = np.array(codes, dtype=object)[owner]
-    place_name = np.array(names, dtype=object)[owner]
-    units.append(
-        tot.assign(
-            breakdown="area", category="All", area_code=place_code, area_name=place_name
+    def of_place(owner: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {"area_code": (codes, owner), "area_name": (names, owner)}
+
+    def label(text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([text], dtype=object), np.zeros(n, dtype=np.intp)
+
+    tsel, towner = _owned(row_id[tpos], len(areas), id_lists)
+    trows = tpos[tsel]
+    blocks.append(
+        (
+            trows,
+            {
+                "breakdown": label("area", len(trows)),
+                "category": label("All", len(trows)),
+                **of_place(towner),
+            },
         )
     )
-    # each place's quintile of each small area (its own areas table, as _units reads it)
-    qkey = pd.MultiIndex.from_arrays([member["_place"], member[area_col]])
-    quint = pd.Series(member["_quintile"].to_numpy(), index=qkey)
-    quint = quint[~quint.index.duplicated()]
-    q = quint.reindex(pd.MultiIndex.from_arrays([owner, tot[area_col]])).to_numpy()
-    has_q = pd.notna(q)
-    qrows = tot[has_q]
-    units.append(
-        qrows.assign(
-            breakdown="imd_quintile",
-            category=pd.Series(q[has_q], index=qrows.index)
-            .astype(float)
-            .astype(int)
-            .map(R.QUINTILE_LABELS),
-            area_code=place_code[has_q],
-            area_name=place_name[has_q],
+    # each place's quintile of each of its small areas (the first, if listed twice)
+    key = m_place.astype(np.int64) * len(areas) + m_id
+    ukey, first = np.unique(key, return_index=True)
+    at = np.searchsorted(ukey, towner.astype(np.int64) * len(areas) + row_id[trows])
+    q = m_quint[first][at]
+    has_q = ~np.isnan(q)
+    labels = pd.Series(R.QUINTILE_LABELS)
+    qi = labels.index.get_indexer(q[has_q].astype(int))  # -1: no label, left out
+    labels = labels.to_numpy(dtype=object)
+    blocks.append(
+        (
+            trows[has_q],
+            {
+                "breakdown": label("imd_quintile", int(has_q.sum())),
+                "category": (labels, qi),
+                **of_place(towner[has_q]),
+            },
         )
     )
     if "ethnic_group" in ind.breakdowns and "ethnic_group" in c:
-        eth = c[c["ethnic_group"] != "all"].reset_index(drop=True)
-        if len(eth):
-            erows, eowner = per_place(eth)
-            units.append(
-                erows.assign(
-                    breakdown="ethnic_group",
-                    category=erows["ethnic_group"],
-                    area_code=np.array(codes, dtype=object)[eowner],
-                    area_name=np.array(names, dtype=object)[eowner],
+        epos = np.flatnonzero(~is_all)
+        if len(epos):
+            esel, eowner = _owned(row_id[epos], len(areas), id_lists)
+            erows = epos[esel]
+            ei, egroups = pd.factorize(c["ethnic_group"].to_numpy(dtype=object)[erows])
+            blocks.append(
+                (
+                    erows,
+                    {
+                        "breakdown": label("ethnic_group", len(erows)),
+                        "category": (np.asarray(egroups, dtype=object), ei),
+                        **of_place(eowner),
+                    },
                 )
             )
-    area_names = member.drop_duplicates(area_col).set_index(area_col)["_area_name"]
-    units.append(
-        total.assign(
-            breakdown="small_area",
-            category=total[area_col],
-            area_code=total[area_col],
-            area_name=total[area_col].map(area_names),
+    # every small area's own rows, in table order
+    _, first_in = np.unique(m_id, return_index=True)  # each area's first listing
+    small = row_id[tpos]
+    blocks.append(
+        (
+            tpos,
+            {
+                "breakdown": label("small_area", len(tpos)),
+                "category": (areas.to_numpy(dtype=object), small),
+                "area_code": (areas.to_numpy(dtype=object), small),
+                "area_name": (m_name[first_in], small),
+            },
         )
     )
-    data = pd.concat(units, ignore_index=True)
-    # the group keys as categoricals with sorted categories: the PHE methods' groupbys then
-    # work on codes (computing group ids on text keys over millions of rows was a quarter of
-    # this call), in the same group order; the rows and sums are the same, and the keys are
-    # text again in the result
+    rows = np.concatenate([b[0] for b in blocks])
+    data = c[keep].take(rows).reset_index(drop=True)
+    # the group keys as categoricals with sorted categories, built from each block's labels:
+    # the PHE methods' groupbys then work on codes (text keys over millions of rows were most
+    # of this call), in the same group order; the keys are text again in the result
     for col in R._GROUPS:
-        codes, uniq = pd.factorize(data[col], sort=True)
-        data[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
+        data[col] = _categorical([b[1][col] for b in blocks])
     res = R._calculate(data, ind, levels, None)
     for col in R._GROUPS:
         if isinstance(res[col].dtype, pd.CategoricalDtype):
@@ -166,6 +186,41 @@ def own_rows(
     for p, pos in zip(places, _positions(res["area_code"], lists), strict=True):
         out[str(p.code)] = res.take(pos).reset_index(drop=True)
     return out
+
+
+def _owned(
+    ids: np.ndarray, n: int, id_lists: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For rows with small-area numbers ``ids`` (0 … n-1), each list's rows (those of its
+    areas, in row order), one list after another: the positions and the number of the list
+    each was taken for."""
+    from hiworkbook.workspace import _ranges
+
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(n + 1))
+    pos, owner = [], []
+    for k, wanted in enumerate(id_lists):
+        a = pd.unique(wanted)
+        a = a[(a >= 0) & (a < n)]
+        p_ = np.sort(_ranges(order, bounds[a], bounds[a + 1]))
+        pos.append(p_)
+        owner.append(np.full(len(p_), k, dtype=np.intp))
+    if not pos:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    return np.concatenate(pos), np.concatenate(owner)
+
+
+def _categorical(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> pd.Categorical:
+    """One categorical column from parts of (labels, index into the labels): sorted categories
+    (text order, as ``pd.factorize(..., sort=True)``); a missing label, or an index of -1, is
+    a missing value."""
+    every = pd.Index(np.concatenate([lab for lab, _ in parts])).dropna().unique()
+    cats = every.sort_values()
+    codes = []
+    for lab, idx in parts:
+        # index -1 picks the -1 appended: a missing value
+        codes.append(np.append(cats.get_indexer(pd.Index(lab)), -1)[idx])
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats)
 
 
 def _positions(keys: pd.Series, key_lists: Sequence[Iterable[str]]) -> list[np.ndarray]:

@@ -310,17 +310,26 @@ def build_result(
 
 
 def join_notes(*notes: np.ndarray) -> np.ndarray:
-    """Element-wise join of note arrays ("" = no note) with "; "."""
+    """Element-wise join of note arrays ("" = no note) with "; " (a new array).
+
+    Only the elements with a note to add are touched: a national table has millions of rows
+    and a handful of notes."""
     out = np.array(notes[0], dtype=object)
     for n in notes[1:]:
         n = np.asarray(n, dtype=object)
-        both = (out != "") & (n != "")
-        out = np.where(both, out + "; " + n, np.where(out != "", out, n))
+        idx = np.flatnonzero(n != "")
+        if len(idx):
+            before, add = out[idx], n[idx]
+            out[idx] = np.where(before != "", before + "; " + add, add)
     return out
 
 
 def note_where(mask: np.ndarray, text: str) -> np.ndarray:
-    return np.where(mask, text, "").astype(object)
+    """``text`` where ``mask`` holds, else "" (an object array)."""
+    mask = np.asarray(mask, dtype=bool)
+    out = np.full(mask.shape, "", dtype=object)
+    out[mask] = text
+    return out
 
 
 # ------------------------------------------------------------------ Poisson CIs
