@@ -238,18 +238,6 @@ def _positions(keys: pd.Series, key_lists: Sequence[Iterable[str]]) -> list[np.n
     return out
 
 
-def _rows_of(
-    rows: pd.DataFrame, area_col: str, area_lists: Sequence[Iterable[str]]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Each list's rows of ``rows`` (the rows of its areas, in table order), one list after
-    another, and the number of the list each row was taken for."""
-    pos = _positions(rows[area_col], area_lists)
-    if not pos:
-        return rows.iloc[:0], np.empty(0, dtype=int)
-    owner = np.concatenate([np.full(len(p_), k) for k, p_ in enumerate(pos)])
-    return rows.take(np.concatenate(pos)), owner
-
-
 def comparator_rows(
     ws: Any, comps: Sequence[Any], period: str, ind: Any, levels: list[float]
 ) -> dict[tuple, pd.DataFrame] | None:
@@ -289,23 +277,37 @@ def comparator_rows(
     if ind.measure == "isratio" or not comps:
         return None
     area_col = ws.area_col
-    wanted = pd.unique(np.concatenate([np.asarray(c.area_codes) for c in comps]))
-    c = R.counts_filled(ws, period, ind, wanted)
+    areas = pd.Index(
+        pd.unique(
+            np.concatenate([np.asarray(c.area_codes, dtype=object) for c in comps])
+        )
+    )
+    c = R.counts_filled(ws, period, ind, areas.to_numpy())
     if "ethnic_group" in c:
-        c = c[c["ethnic_group"] == "all"]
-    rows, owner = _rows_of(
-        c.reset_index(drop=True), area_col, [comp.area_codes for comp in comps]
+        c = c[(c["ethnic_group"] == "all").to_numpy(dtype=bool, na_value=False)]
+    pos, owner = _owned(
+        areas.get_indexer(c[area_col]),
+        len(areas),
+        [areas.get_indexer(pd.Index(comp.area_codes)) for comp in comps],
     )
-    if not len(rows):
+    if not len(pos):
         return {}
-    names = np.array([str(comp.name) for comp in comps], dtype=object)[owner]
-    units = rows.assign(
-        breakdown="comparator",
-        category=names,
-        area_code=np.array([str(comp.code) for comp in comps], dtype=object)[owner],
-        area_name=names,
+    keep = [k for k in ("sex", "age_band", "numerator", "denominator") if k in c]
+    units = c[keep].take(pos).reset_index(drop=True)
+    comp_codes = np.array([str(comp.code) for comp in comps], dtype=object)
+    comp_names = np.array([str(comp.name) for comp in comps], dtype=object)
+    # the keys as categoricals (as own_rows), text again in the result
+    units["breakdown"] = _categorical(
+        [(np.array(["comparator"], dtype=object), np.zeros(len(pos), dtype=np.intp))]
     )
+    units["category"] = _categorical([(comp_names, owner)])
+    units["area_code"] = _categorical([(comp_codes, owner)])
+    units["area_name"] = _categorical([(comp_names, owner)])
+    units = units[[*R._GROUPS, *keep]]
     res = R._calculate(units, ind, levels, None)
+    for col in R._GROUPS:
+        if isinstance(res[col].dtype, pd.CategoricalDtype):
+            res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
     out: dict[tuple, pd.DataFrame] = {}
     for comp in comps:
         mine = (res["area_code"] == str(comp.code)) & (
