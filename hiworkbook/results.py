@@ -400,23 +400,13 @@ def counts_filled(
     """
     period = str(period)
     c = ws.counts_for(period, ind.id, areas)
-    shape = ws.memo(("counts_shape", period, ind.id), lambda: _shape(ws, period, ind))
+    shape = ws.counts_shape(period, ind.id)
     if shape[0] or ws.population.empty:
         return c
     periods = ws.population_periods
     use = period if period in periods else nearest_period(period, periods)
     pop = ws.population_for(use, areas)
     return _fill_from(c, pop, ws.area_col, period, ind, shape)
-
-
-def _shape(ws: Workspace, period: str, ind: Indicator) -> tuple[bool, bool, bool]:
-    c = ws.counts_for(period, ind.id)
-    complete = "denominator" in c and bool(c["denominator"].notna().all())
-    return (
-        complete,
-        set(c["sex"].unique()) == {"persons"},
-        set(c["age_band"].unique()) == {"all"},
-    )
 
 
 def _indicator_result(

@@ -121,27 +121,46 @@ def _peer_values(
     keep = areas if places is None else areas[areas[code_col].isin(list(places))]
     names = keep.drop_duplicates(code_col).set_index(code_col)
     names = names[name_col] if name_col in names else names.index.to_series()
-    member = keep.set_index(ws.area_col)[code_col]
+    # each small area's place, by number (place numbers index ``peer``; -1: not a peer's)
+    keep = keep.drop_duplicates(ws.area_col)
+    area_at = pd.Index(keep[ws.area_col])
+    place_of, peer = pd.factorize(keep[code_col])
+    peer = np.asarray(peer, dtype=object)
+    peer_name = names.reindex(peer).to_numpy(dtype=object)
     frames = []
     for ind_id, ind in results.indicators.items():
         c = R.counts_filled(ws, results.period, ind)
         if c.empty:
             continue
         if "ethnic_group" in c:
-            c = c[c["ethnic_group"] == "all"]
-        c = c.assign(_p=c[ws.area_col].map(member)).dropna(subset=["_p"])
-        if c.empty:
+            c = c[(c["ethnic_group"] == "all").to_numpy(dtype=bool, na_value=False)]
+        at = area_at.get_indexer(c[ws.area_col])
+        p = np.where(at >= 0, place_of[at], -1)
+        mine = p >= 0
+        if not mine.any():
             continue
-        data = c.assign(
-            breakdown="peer",
-            category=c["_p"],
-            area_code=c["_p"],
-            area_name=c["_p"].map(names),
-        ).drop(columns="_p")
+        data = c[mine].reset_index(drop=True)
+        p = p[mine]
+        if ind.measure == "isratio":  # text keys, as the ratio's reference reads them
+            keys = {
+                "category": peer[p],
+                "area_code": peer[p],
+                "area_name": peer_name[p],
+            }
+        else:  # categorical keys (sorted: the same groups in the same order), text after
+            keys = {
+                "category": _codes_as_categories(peer, p),
+                "area_code": _codes_as_categories(peer, p),
+                "area_name": _codes_as_categories(peer_name, p),
+            }
+        data = data.assign(breakdown="peer", **keys)
         ref = None
         if ind.measure == "isratio":
             ref = R._reference_counts([data], None)
         res = R._calculate(data, ind, results.confidence, ref)
+        for col in ("breakdown", "category", "area_code", "area_name"):
+            if isinstance(res[col].dtype, pd.CategoricalDtype):
+                res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
         frames.append(res.assign(indicator_id=ind_id, measure=ind.measure))
     if not frames:
         return pd.DataFrame(columns=["indicator_id", "sex", "area_code", "value"])
@@ -164,6 +183,14 @@ def _peer_values(
             "is_suppressed",
         ]
     ].reset_index(drop=True)
+
+
+def _codes_as_categories(labels: np.ndarray, idx: np.ndarray) -> pd.Categorical:
+    """``labels[idx]`` as a categorical with sorted categories (a missing label is missing)."""
+    cats = pd.Index(labels).dropna().unique().sort_values()
+    return pd.Categorical.from_codes(
+        np.append(cats.get_indexer(pd.Index(labels)), -1)[idx], categories=cats
+    )
 
 
 def spine_table(

@@ -280,6 +280,26 @@ class Workspace:
             return []
         return sorted(self._index("population_index").periods)
 
+    def counts_shape(self, period: str, indicator_id: str) -> tuple[bool, bool, bool]:
+        """Whether an indicator's count rows of one period have every denominator, are for
+        persons only and are for all ages only.
+
+        It is decided on the rows of every area, once per workspace data (:meth:`memo`; a
+        workspace read from the cache has it from its file), and tells
+        :func:`hiworkbook.results.counts_filled` how to fill missing denominators for any
+        subset of the areas.
+
+        Returns
+        -------
+        tuple of bool
+            ``(complete, persons_only, all_ages_only)``.
+        """
+        period = str(period)
+        return self.memo(
+            ("counts_shape", period, indicator_id),
+            lambda: _counts_shape(self.counts_for(period, indicator_id)),
+        )
+
     def indicators_with_counts(self, period: str) -> list[str]:
         """Ids of the indicators with count rows in ``period``, in the order they first appear."""
         return self._index("counts_index").keys_in(str(period))
@@ -321,12 +341,12 @@ class Workspace:
         cached = _cache_read(cfg, key) if key else None
         if cached is not None:
             _remember(cfg, key, cached)
-            _seed_indexes(key, cached.__dict__.pop("_indexes", {}))
+            _seed_memo(key, cached.__dict__.pop("_seeds", {}))
             return _keyed(_handout(cached, cfg), key)
         ws = _load(cfg, log)
         log.raise_if_errors(f"the workbook {cfg.path.name}")
         if key:
-            _seed_indexes(key, _cache_write(cfg, key, ws))
+            _seed_memo(key, _cache_write(cfg, key, ws))
             _remember(cfg, key, ws)
             return _keyed(_handout(ws, cfg), key)
         return ws
@@ -533,6 +553,16 @@ _INDEXES: dict[str, Callable[[Workspace], _TableIndex]] = {
     "population_index": lambda ws: _TableIndex(ws.population, ws.area_col),
 }
 _SHARED_MEMO_SIZE = 2
+
+
+def _counts_shape(c: pd.DataFrame) -> tuple[bool, bool, bool]:
+    """:meth:`Workspace.counts_shape` of one indicator's and period's count rows."""
+    complete = "denominator" in c and bool(c["denominator"].notna().all())
+    return (
+        complete,
+        set(c["sex"].unique()) == {"persons"},
+        set(c["age_band"].unique()) == {"all"},
+    )
 
 
 def _ranges(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -1010,24 +1040,34 @@ def _shared_store(key: str) -> dict:
     return store
 
 
-def _built_indexes(ws: Workspace) -> dict[str, _TableIndex]:
-    """The :data:`_INDEXES` of a workspace's tables (those it has)."""
+def _memo_seeds(ws: Workspace) -> dict[tuple, Any]:
+    """What every process reading a workspace's cache file would otherwise compute first, as
+    :meth:`Workspace.memo` keys and values: the row indexes of its tables (:data:`_INDEXES`,
+    those it has) and the shape of every indicator's counts in every period
+    (:meth:`Workspace.counts_shape`)."""
     tables = {"counts_index": ws.counts, "population_index": ws.population}
-    return {
-        name: build(ws)
+    seeds: dict[tuple, Any] = {
+        (name,): build(ws)
         for name, build in _INDEXES.items()
         if tables[name] is not None and len(tables[name])
     }
+    idx = seeds.get(("counts_index",))
+    if idx is not None:
+        for period in idx.periods:
+            for ind_id in idx.keys_in(period):
+                rows = idx.take(ws.counts, period, ind_id)
+                seeds[("counts_shape", str(period), ind_id)] = _counts_shape(rows)
+    return seeds
 
 
-def _seed_indexes(key: str, indexes: dict[str, _TableIndex]) -> None:
-    """Hold the indexes a cache file carried (or the writer built) as memoised values of the
-    workspaces of ``key`` (:meth:`Workspace.memo`)."""
-    if not indexes:
+def _seed_memo(key: str, seeds: dict[tuple, Any]) -> None:
+    """Hold the values a cache file carried (or its writer computed, :func:`_memo_seeds`) as
+    memoised values of the workspaces of ``key`` (:meth:`Workspace.memo`)."""
+    if not seeds:
         return
     store = _shared_store(key)
-    for name, idx in indexes.items():
-        store.setdefault((name,), idx)
+    for name, value in seeds.items():
+        store.setdefault(name, value)
 
 
 def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
@@ -1051,10 +1091,11 @@ def _cache_read(cfg: WorkbookConfig, key: str) -> Workspace | None:
 def _cache_write(
     cfg: WorkbookConfig, key: str, ws: Workspace
 ) -> dict[str, _TableIndex]:
-    """Write the validated workspace to the cache folder, with its row indexes; returns the
-    indexes (built even when the folder cannot be written)."""
+    """Write the validated workspace to the cache folder, with its memo seeds (row indexes,
+    counts' shapes: :func:`_memo_seeds`); returns the seeds (computed even when the folder
+    cannot be written)."""
     folder = _cache_dir(cfg)
-    indexes = _built_indexes(ws)
+    seeds = _memo_seeds(ws)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tag = _config_tag(cfg)
@@ -1062,8 +1103,8 @@ def _cache_write(
         tmp = folder / f".workspace-{tag}-{key}.{os.getpid()}.tmp"
         state = {k: v for k, v in ws.__dict__.items() if k != "_derived"}
         state.update({name: _compact(getattr(ws, name)) for name in _COMPACT})
-        # every process reading the file would otherwise build them (_INDEXES)
-        state["_indexes"] = indexes
+        # every process reading the file would otherwise compute them (_memo_seeds)
+        state["_seeds"] = seeds
         with tmp.open("wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(final)
@@ -1078,4 +1119,4 @@ def _cache_write(
         )
     except OSError as exc:  # an unwritable cache folder is fine: just no cache
         log_.info("workspace cache not written (%s)", exc)
-    return indexes
+    return seeds

@@ -288,6 +288,72 @@ def test_spine_marker_is_value_scaled_between_worst_and_best(res):
     assert all(m.style["dash"] == "dash" for m in comp)
 
 
+def test_peer_values_are_each_peers_own_values(demo_workspace):
+    """Every peer's value (all indicators, one call for every LTLA) is the value its own result
+    table gives; an indirectly standardised ratio's peers are worked out here from their counts,
+    with the peers together as the reference."""
+    import copy
+
+    from hiworkbook.indicators import Indicator
+
+    base = demo_workspace.indicators["copd_admissions"]
+    ws = copy.copy(demo_workspace)
+    ws.indicators = {
+        **demo_workspace.indicators,
+        "copd_sar": Indicator(
+            id="copd_sar",
+            name="COPD admissions, standardised ratio",
+            measure="isratio",
+            multiplier=100,
+            unit="(peers = 100)",
+            polarity="low_is_good",
+            age_bands=base.age_bands,
+        ),
+    }
+    counts = demo_workspace.counts
+    ws.counts = pd.concat(
+        [
+            counts,
+            counts[counts["indicator_id"] == "copd_admissions"].assign(
+                indicator_id="copd_sar"
+            ),
+        ]
+    )
+    res = hw.place_results(ws.place("X06000001"), sii_reps=1000)
+    peers = views._peer_values(ws, res, "ltla", None)
+    assert set(peers["area_code"]) == set(ws.places("ltla")["place_code"])
+    assert set(peers["indicator_id"]) == set(res.indicators)
+    for code in ws.places("ltla")["place_code"]:
+        own = hw.place_results(ws.place(code), sii_reps=1000).table
+        own = own[own["breakdown"] == "area"].set_index(["indicator_id", "sex"])
+        mine = peers[peers["area_code"] == code].set_index(["indicator_id", "sex"])
+        for key, row in mine.drop(index="copd_sar", level=0).iterrows():
+            assert row["value"] == own.loc[key, "value"] or (
+                row["is_suppressed"] and own.loc[key, "is_suppressed"]
+            ), (code, key)
+    # the SAR: observed over expected from the peers' own age-specific rates
+    c = ws.counts_for(res.period, "copd_admissions")
+    c = c[c["ethnic_group"] == "all"].merge(
+        ws.areas[[ws.area_col, "ltla_code"]], on=ws.area_col
+    )
+    by = c.groupby(["ltla_code", "age_band"])[["numerator", "denominator"]].sum()
+    rate = by.groupby("age_band").sum()
+    rate = rate["numerator"] / rate["denominator"]
+    expected = (
+        (by["denominator"] * rate.reindex(by.index, level="age_band"))
+        .groupby("ltla_code")
+        .sum()
+    )
+    observed = by["numerator"].groupby("ltla_code").sum()
+    sar = peers[peers["indicator_id"] == "copd_sar"].set_index("area_code")
+    shown = ~sar["is_suppressed"]
+    assert shown.any()
+    assert sar.loc[shown, "value"].to_numpy(dtype=float) == pytest.approx(
+        (100 * observed / expected).reindex(sar.index[shown]).to_numpy(dtype=float),
+        rel=1e-12,
+    )
+
+
 def test_compare_areas_sorted_and_suppressed_not_drawn(res):
     c = views.compare_areas_chart(res, "mortality_u75")
     d = c.data

@@ -53,8 +53,18 @@ def test_cache_file_and_memo_equal_a_cold_load(demo_copy: Path, monkeypatch) -> 
     _assert_same(cold, first)
     # from the cache file, as a new process reads it
     W._MEMO.clear()
+    W._SHARED_MEMO.clear()
     from_file = W.Workspace.from_config(demo_copy)
     _assert_same(cold, from_file)
+    # what each reader would compute first comes with the file, equal to a cold computation:
+    # the row indexes and every indicator's counts shape in every period
+    assert from_file.has_memo(("counts_index",))
+    for period in cold.periods:
+        for ind_id in cold.indicators_with_counts(period):
+            assert from_file.has_memo(("counts_shape", period, ind_id))
+            assert from_file.counts_shape(period, ind_id) == cold.counts_shape(
+                period, ind_id
+            )
     assert from_file.counts["lsoa21_code"].dtype == object  # plain text, as loaded
 
     # from memory: the cache file is not read again
