@@ -47,7 +47,7 @@ import hashlib
 import logging
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,6 +255,23 @@ def _block_keys(t: pd.DataFrame) -> list[str]:
     return [c for c in ("indicator_id", "period") if c in t]
 
 
+def _group_positions(t: pd.DataFrame, keys: list[str]) -> list[np.ndarray]:
+    """The row positions of each group of ``t`` by ``keys``, as
+    ``t.groupby(keys, dropna=False, sort=False).indices.values()``: groups in order of first
+    appearance, a missing key a value of its own, positions ascending. Built from the keys'
+    codes (pandas' ``indices`` tests every group's key for missing values in Python)."""
+    ids = np.zeros(len(t), dtype=np.int64)
+    for k in keys:
+        codes, uniq = pd.factorize(t[k], use_na_sentinel=False)
+        ids = ids * (len(uniq) + 1) + codes
+        ids, _ = pd.factorize(ids)  # renumbered by first appearance: never overflows
+    if not len(ids):
+        return []
+    order = np.argsort(ids, kind="stable")
+    bounds = np.searchsorted(ids[order], np.arange(int(ids.max()) + 2))
+    return [order[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)]
+
+
 def _linked_positions(
     t: pd.DataFrame, nesting: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[list[int]]:
@@ -276,11 +293,7 @@ def _linked_positions(
         for b, m in (nesting or {}).items()
     }
     keys = [*_block_keys(t), "sex"] if "sex" in t else _block_keys(t)
-    if keys:
-        by = t[keys[0]] if len(keys) == 1 else [t[k] for k in keys]
-        parts = t.groupby(by, dropna=False, sort=False).indices.values()
-    else:
-        parts = [np.arange(n)]
+    parts = _group_positions(t, keys) if keys else [np.arange(n)]
     for pos in parts:
         pb = bd[pos]
         total = pos[pb == "area"]
@@ -300,9 +313,7 @@ def _linked_positions(
     # females + males = persons, in each breakdown and category
     if cat is not None and {"female", "male", "persons"} <= set(sex):
         keys = [*_block_keys(t), "breakdown", "category"]
-        for pos in t.groupby(
-            [t[k] for k in keys], dropna=False, sort=False
-        ).indices.values():
+        for pos in _group_positions(t, keys):
             ps = sex[pos]
             if {"female", "male", "persons"} <= set(ps):
                 out.append(
@@ -513,9 +524,7 @@ def _protectable_sets(
     in_sets = {i for s in sets for i in s}
     keys = [*_block_keys(t), *(["sex"] if "sex" in t else []), "breakdown"]
     bd = t["breakdown"].astype(str).to_numpy()
-    for pos in t.groupby(
-        [t[k] for k in keys], dropna=False, sort=False
-    ).indices.values():
+    for pos in _group_positions(t, keys):
         if bd[pos[0]] in _NOT_LINKED:
             continue
         free = [int(i) for i in pos if protectable[i] and int(i) not in in_sets]
@@ -681,24 +690,29 @@ _AREA_BREAKDOWNS = {
 
 
 def _label_maps(place: Any) -> dict[str, dict[str, str]]:
-    """For each breakdown whose categories are groups of small areas: ``{code: category}``."""
+    """For each breakdown whose categories are groups of small areas: ``{code: category}``
+    (a code listed twice takes its last row's category)."""
     from hiworkbook.results import QUINTILE_LABELS
 
     ws = place.workspace
-    a = place.areas.set_index(ws.area_col)
+    a = place.areas
+    codes = a[ws.area_col].to_numpy(dtype=object)
     out: dict[str, dict[str, str]] = {}
+
+    def labelled(col: str, labels: Callable[[int], str]) -> dict[str, str]:
+        v = a[col].to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(v)
+        return dict(zip(codes[ok], [labels(int(x)) for x in v[ok]], strict=True))
+
     if "imd_quintile" in a:
-        q = a["imd_quintile"].dropna().astype(int)
-        out["imd_quintile"] = q.map(QUINTILE_LABELS).to_dict()
         from hiworkbook.breakdowns import CORE20, REST
 
-        out["core20"] = q.map(lambda v: CORE20 if v == 1 else REST).to_dict()
+        out["imd_quintile"] = labelled("imd_quintile", QUINTILE_LABELS.__getitem__)
+        out["core20"] = labelled("imd_quintile", lambda v: CORE20 if v == 1 else REST)
     if "imd_decile" in a:
         from hiworkbook.breakdowns import DECILE_LABELS
 
-        out["imd_decile"] = (
-            a["imd_decile"].dropna().astype(int).map(DECILE_LABELS).to_dict()
-        )
+        out["imd_decile"] = labelled("imd_decile", DECILE_LABELS.__getitem__)
     return out
 
 
@@ -711,12 +725,14 @@ def _local_quintile_map(place: Any) -> dict[str, str]:
 
 
 def _atom_index(ws: Any) -> dict[str, int]:
-    cached = ws.__dict__.get("_disclosure_atoms")
-    if cached is None:
+    """Each small area's atom number (its row in the workspace's areas), once per workspace
+    data (:meth:`~hiworkbook.workspace.Workspace.memo`: every report of a run shares it)."""
+
+    def build() -> dict[str, int]:
         codes = ws.areas[ws.area_col].astype(str).tolist()
-        cached = {c: i for i, c in enumerate(codes)}
-        ws.__dict__["_disclosure_atoms"] = cached
-    return cached
+        return {c: i for i, c in enumerate(codes)}
+
+    return ws.memo(("disclosure_atoms",), build)
 
 
 def _place_atoms(ws: Any, code: str) -> np.ndarray | None:
