@@ -361,7 +361,15 @@ _FETCH_HINT = re.compile(r"=\s*['\"]?" + _REMOTE, re.IGNORECASE)
 _CSS_REMOTE = re.compile(
     r"(?:url\(\s*['\"]?|@import\s+['\"])(?P<url>" + _REMOTE + r"[^'\")\s]*)", re.I
 )
+# the same two forms as separate patterns: each starts with a literal, which the regex engine
+# finds with a fast string search instead of trying both forms at every character
+_CSS_REMOTE_PARTS = (
+    re.compile(r"url\(\s*['\"]?(?P<url>" + _REMOTE + r"[^'\")\s]*)", re.I),
+    re.compile(r"@import\s+['\"](?P<url>" + _REMOTE + r"[^'\")\s]*)", re.I),
+)
 _SRCDOC = re.compile(r"\bsrcdoc\s*=\s*\"([^\"]*)\"", re.I)
+# a character reference other than the five html.escape writes (or one without its ";")
+_OTHER_REF = re.compile(r"&(?!(?:amp|lt|gt|quot|#x27|#39);)")
 
 
 def find_external_refs(html: str, *, scripts: bool = True) -> list[str]:
@@ -385,12 +393,42 @@ def find_external_refs(html: str, *, scripts: bool = True) -> list[str]:
         ``"<tag attr=url>"`` descriptions, empty when the page is self-contained.
     """
     found = _fetching_tags(html)
-    found += [f"css url({m.group('url')})" for m in _CSS_REMOTE.finditer(html)]
+    found += [f"css url({url})" for url in _css_remote(html)]
     if scripts:
         found += find_remote_js_loads(html)
     for m in _SRCDOC.finditer(html):
-        found += find_external_refs(_html.unescape(m.group(1)), scripts=scripts)
+        found += find_external_refs(_unescape(m.group(1)), scripts=scripts)
     return found
+
+
+def _css_remote(html: str) -> list[str]:
+    """The URL of each match of :data:`_CSS_REMOTE` in ``html``, as its ``finditer`` gives them
+    (leftmost first, each search going on from the end of the last match), found with its two
+    literal-led forms (they never match at the same place: one starts with "u", one with "@")."""
+    out: list[str] = []
+    nxt = [p.search(html) for p in _CSS_REMOTE_PARTS]
+    while True:
+        hits = [m for m in nxt if m is not None]
+        if not hits:
+            return out
+        m = min(hits, key=lambda h: h.start())
+        out.append(m.group("url"))
+        for i, (pattern, h) in enumerate(zip(_CSS_REMOTE_PARTS, nxt, strict=True)):
+            if h is not None and h.start() < m.end():  # inside the match: search again
+                nxt[i] = pattern.search(html, m.end())
+
+
+def _unescape(text: str) -> str:
+    """``html.unescape(text)``: by plain replacements when the only references are the five
+    :func:`html.escape` writes (a map's srcdoc holds thousands of ``&quot;``), else by
+    :func:`html.unescape` itself."""
+    if "&" not in text:
+        return text
+    if _OTHER_REF.search(text):
+        return _html.unescape(text)
+    for ref, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#x27;", "'")):
+        text = text.replace(ref, char)
+    return text.replace("&#39;", "'").replace("&amp;", "&")
 
 
 def _fetching_tags(html: str) -> list[str]:

@@ -152,6 +152,25 @@ def test_remote_tag_scan_finds_what_one_pattern_finds():
         assert got == expected, text
 
 
+def test_css_scan_and_srcdoc_unescape_match_the_one_pattern_and_the_standard_library():
+    """The CSS ``url()``/``@import`` scan (two literal-led patterns) finds exactly what the
+    single pattern finds, and a srcdoc's fast unescape is ``html.unescape``, on random text."""
+    import html
+
+    pieces = [
+        "url(", "URL( ", "url('", 'url("', '@import "', "@import  '", '@IMPORT "', ")",
+        "http://a.b/c", "https://x.y", "//cdn.z/q", '"', "'", " ", "x", "&amp;", "&lt;",
+        "&gt;", "&quot;", "&#39;", "&#x27;", "&amp;quot;", "&copy;", "&amp", "&#X27;",
+        "&nbsp;", '<img src="//r.s/t">', "&lt;link href=&quot;http://e.f&quot;&gt;",
+    ]  # fmt: skip
+    rng = random.Random(11)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        expected = [m.group("url") for m in assets._CSS_REMOTE.finditer(text)]
+        assert assets._css_remote(text) == expected, text
+        assert assets._unescape(text) == html.unescape(text), text
+
+
 def test_map_in_report_is_self_contained():
     g = voronoi_areas(15, seed=2)
     m = maps.deprivation_map(g, code_col="lsoa21_code", title="Deprivation map")
