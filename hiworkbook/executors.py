@@ -127,7 +127,8 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _worker_init(parent: int, log_level: int) -> None:
-    """Set up a worker process: Ctrl-C ignored, SIGTERM kills its kernel, dies with its parent."""
+    """Set up a worker process: Ctrl-C ignored, SIGTERM kills its kernel, dies with its parent,
+    one BLAS thread for its kernel."""
     from multiprocessing import util
 
     from hiworkbook import engine
@@ -139,6 +140,11 @@ def _worker_init(parent: int, log_level: int) -> None:
     if os.getppid() != parent:  # the parent died before the signal was set
         _on_sigterm(signal.SIGTERM, None)
     logging.getLogger().setLevel(log_level)
+    # one BLAS thread for the kernel this worker starts, as Dask's nanny sets for its workers:
+    # the run's parallelism is its worker processes, and more BLAS threads than cores spin
+    # waiting for each other (the SII's matrix products)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     # a worker leaves through os._exit (no atexit): shut its kernel down as multiprocessing exits
     util.Finalize(None, engine.shutdown_kernels, exitpriority=10)
 
