@@ -779,36 +779,41 @@ def _compare(
     if table.empty:
         return table
     table = table.reset_index(drop=True)
-    key = ["indicator_id", "sex"]
-    # each row's own and primary comparator values, matched on the two key columns only (a
-    # merge of the whole table would copy every text column)
-    keys = table[key]
+    # each row's own and primary comparator values: the value of the first row of the same
+    # indicator and sex among the place's rows / the primary comparator's rows, by key number
+    # (a merge per lookup cost most of this call)
+    key = np.zeros(len(table), dtype=np.int64)
+    for col in ("indicator_id", "sex"):
+        codes, uniq = pd.factorize(table[col], use_na_sentinel=False)
+        key = key * (len(uniq) + 1) + codes
+    key, _ = pd.factorize(key)
+    bd = table["breakdown"].to_numpy(dtype=object)
+    area = table["area_code"].to_numpy(dtype=object)
+    values = table["value"].to_numpy(dtype=float, na_value=np.nan)
 
-    def matched(rows: pd.Series) -> pd.Series:
-        ref = table.loc[rows, key + ["value"]].drop_duplicates(key)
-        return keys.merge(ref, on=key, how="left")["value"]
+    def matched(rows: np.ndarray) -> np.ndarray:
+        pos = np.flatnonzero(rows)
+        firsts, at = np.unique(key[pos], return_index=True)
+        ref = np.full(int(key.max()) + 1 if len(key) else 0, np.nan)
+        ref[firsts] = values[pos[at]]
+        return ref[key]
 
-    own = matched(table["breakdown"] == "area")
+    own = matched(bd == "area")
     if primary is not None:
-        prim = matched(
-            (table["breakdown"] == "comparator") & (table["area_code"] == primary.code)
-        )
+        prim = matched((bd == "comparator") & (area == primary.code))
     else:
-        prim = pd.Series(np.nan, index=table.index)
-    vs_primary = table["breakdown"].isin(["area", "comparator"])
-    table["comparator_value"] = np.where(vs_primary, prim, own)
+        prim = np.full(len(table), np.nan)
+    vs_primary = (bd == "area") | (bd == "comparator")
+    is_self = vs_primary & (area == (primary.code if primary else ""))
+    table["comparator_value"] = np.where(
+        is_self, np.nan, np.where(vs_primary, prim, own)
+    )
     table["comparator_name"] = np.where(
-        vs_primary, primary.name if primary else "", place.name
+        is_self, "", np.where(vs_primary, primary.name if primary else "", place.name)
     )
     table["comparator_code"] = np.where(
-        vs_primary, primary.code if primary else "", place.code
+        is_self, "", np.where(vs_primary, primary.code if primary else "", place.code)
     )
-    is_self = vs_primary & (table["area_code"] == (primary.code if primary else ""))
-    table.loc[is_self, ["comparator_value", "comparator_name", "comparator_code"]] = [
-        np.nan,
-        "",
-        "",
-    ]
 
     def floats(col: str) -> np.ndarray:
         if col not in table:
