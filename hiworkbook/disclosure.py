@@ -496,19 +496,26 @@ def suppress(
     secondary = hidden & ~primary
 
     t["is_suppressed"] = hidden
+    # each column blanked as an array and assigned once (a .loc assignment per column was
+    # most of this function's time on a report's table)
     for col in _BLANK:
         if col in t:
-            t[col] = t[col].astype(float)
-            t.loc[hidden, col] = np.nan
-    note = SUPPRESSED_NOTE.format(n=min_count)
-    if "value_note" not in t:
-        t["value_note"] = ""
-    t["value_note"] = t["value_note"].astype(object)
-    t.loc[primary, "value_note"] = note
-    t.loc[secondary, "value_note"] = SECONDARY_NOTE
+            arr = t[col].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            arr[hidden] = np.nan
+            t[col] = arr
+    notes = (
+        t["value_note"].to_numpy(dtype=object, copy=True)
+        if "value_note" in t
+        else np.full(len(t), "", dtype=object)
+    )
+    notes[primary] = SUPPRESSED_NOTE.format(n=min_count)
+    notes[secondary] = SECONDARY_NOTE
+    t["value_note"] = pd.Series(notes, index=t.index, dtype=object)
     for col in ("comparison", "comparison_998"):
-        if col in t:
-            t.loc[hidden, col] = "not compared"
+        if col in t and hidden.any():
+            words = t[col].to_numpy(dtype=object, copy=True)
+            words[hidden] = "not compared"
+            t[col] = pd.array(words, dtype=t[col].dtype)
     return t
 
 
