@@ -1610,8 +1610,8 @@ def _small_from_rounded(
     (see :func:`round_counts`)."""
     from hiworkbook import stats
 
-    if "measure" not in t or "value" not in t:
-        return t
+    if "measure" not in t or "value" not in t:  # counts only: nothing to recompute
+        return t, np.zeros(len(t), dtype=bool)
     measure = t["measure"].astype(str)
     simple = measure.isin(["proportion", "rate", "isratio"])
     comp = den - num
