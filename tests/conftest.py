@@ -40,6 +40,43 @@ def demo_workspace(demo_config: Path):
 
 
 @pytest.fixture(scope="session")
+def sar_workspace(demo_workspace):
+    """The demo workspace with an indirectly standardised ratio, ``copd_sar`` (COPD admissions
+    against England = 100): its counts, and England's, a copy of COPD admissions'. Shared: do
+    not change it."""
+    import copy
+    import dataclasses
+
+    import pandas as pd
+
+    from hiworkbook.indicators import Indicator
+
+    base = demo_workspace.indicators["copd_admissions"]
+    ws = copy.copy(demo_workspace)
+    ws.indicators = {
+        **demo_workspace.indicators,
+        "copd_sar": Indicator(
+            id="copd_sar",
+            name="COPD admissions, standardised ratio",
+            measure="isratio",
+            multiplier=100,
+            unit="(England = 100)",
+            polarity="low_is_good",
+            age_bands=base.age_bands,
+        ),
+    }
+
+    def with_sar(c: pd.DataFrame) -> pd.DataFrame:
+        copd = c[c["indicator_id"] == "copd_admissions"]
+        return pd.concat([c, copd.assign(indicator_id="copd_sar")])
+
+    ws.counts = with_sar(demo_workspace.counts)
+    england = demo_workspace.comparators[0]
+    ws.comparators = [dataclasses.replace(england, counts=with_sar(england.counts))]
+    return ws
+
+
+@pytest.fixture(scope="session")
 def realdata() -> Path:
     """../shared/realdata, or skip with the reason."""
     if not REALDATA.is_dir():

@@ -184,42 +184,11 @@ def test_event_extract_without_denominators(demo_workspace) -> None:
     assert a["upper_ci"].iloc[0] == pytest.approx(b["upper_ci"].iloc[0])
 
 
-def test_indirectly_standardised_ratio_against_england(demo_workspace) -> None:
+def test_indirectly_standardised_ratio_against_england(sar_workspace) -> None:
     """An 'isratio' indicator (an SAR, England = 100): expected events from England's age-specific
     rates, worked out here independently of hiworkbook.stats."""
-    import copy
-    import dataclasses
-
-    from hiworkbook.indicators import Indicator
-
-    base = demo_workspace.indicators["copd_admissions"]
-    ws = copy.copy(demo_workspace)
-    ws.indicators = {
-        **demo_workspace.indicators,
-        "copd_sar": Indicator(
-            id="copd_sar",
-            name="COPD admissions, standardised ratio",
-            measure="isratio",
-            multiplier=100,
-            unit="(England = 100)",
-            polarity="low_is_good",
-            age_bands=base.age_bands,
-        ),
-    }
-
-    def with_sar(c: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat(
-            [
-                c,
-                c[c["indicator_id"] == "copd_admissions"].assign(
-                    indicator_id="copd_sar"
-                ),
-            ]
-        )
-
-    ws.counts = with_sar(demo_workspace.counts)
-    england = demo_workspace.comparators[0]
-    ws.comparators = [dataclasses.replace(england, counts=with_sar(england.counts))]
+    ws = sar_workspace
+    england = ws.comparators[0]
     res = hw.place_results(ws.place("X06000001"), indicators=["copd_sar"])
     t = res.table[res.table["breakdown"].isin(["area", "comparator"])].set_index(
         "area_code"
@@ -234,7 +203,7 @@ def test_indirectly_standardised_ratio_against_england(demo_workspace) -> None:
         eng.groupby("age_band")["numerator"].sum()
         / eng.groupby("age_band")["denominator"].sum()
     )
-    c = demo_workspace.counts
+    c = ws.counts
     mine = c[
         (c["indicator_id"] == "copd_admissions")
         & (c["period"].astype(str) == "2024")
