@@ -260,11 +260,9 @@ def _group_positions(t: pd.DataFrame, keys: list[str]) -> list[np.ndarray]:
     ``t.groupby(keys, dropna=False, sort=False).indices.values()``: groups in order of first
     appearance, a missing key a value of its own, positions ascending. Built from the keys'
     codes (pandas' ``indices`` tests every group's key for missing values in Python)."""
-    ids = np.zeros(len(t), dtype=np.int64)
-    for k in keys:
-        codes, uniq = pd.factorize(t[k], use_na_sentinel=False)
-        ids = ids * (len(uniq) + 1) + codes
-        ids, _ = pd.factorize(ids)  # renumbered by first appearance: never overflows
+    from hiworkbook.results import _key_ids
+
+    ids = _key_ids(t, keys)
     if not len(ids):
         return []
     order = np.argsort(ids, kind="stable")

@@ -175,11 +175,8 @@ def own_rows(
     # the PHE methods' groupbys then work on codes (text keys over millions of rows were most
     # of this call), in the same group order; the keys are text again in the result
     for col in R._GROUPS:
-        data[col] = _categorical([b[1][col] for b in blocks])
-    res = R._calculate(data, ind, levels, None)
-    for col in R._GROUPS:
-        if isinstance(res[col].dtype, pd.CategoricalDtype):
-            res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
+        data[col] = R._key_categorical([b[1][col] for b in blocks])
+    res = R._keys_as_text(R._calculate(data, ind, levels, None))
     # split: a place's own, quintile and ethnic-group rows carry its code; its small areas theirs
     lists = [[str(p.code), *p.areas[area_col].astype(str)] for p in places]
     out: dict[str, pd.DataFrame] = {}
@@ -208,19 +205,6 @@ def _owned(
     if not pos:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     return np.concatenate(pos), np.concatenate(owner)
-
-
-def _categorical(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> pd.Categorical:
-    """One categorical column from parts of (labels, index into the labels): sorted categories
-    (text order, as ``pd.factorize(..., sort=True)``); a missing label, or an index of -1, is
-    a missing value."""
-    every = pd.Index(np.concatenate([lab for lab, _ in parts])).dropna().unique()
-    cats = every.sort_values()
-    codes = []
-    for lab, idx in parts:
-        # index -1 picks the -1 appended: a missing value
-        codes.append(np.append(cats.get_indexer(pd.Index(lab)), -1)[idx])
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats)
 
 
 def _positions(keys: pd.Series, key_lists: Sequence[Iterable[str]]) -> list[np.ndarray]:
@@ -297,17 +281,14 @@ def comparator_rows(
     comp_codes = np.array([str(comp.code) for comp in comps], dtype=object)
     comp_names = np.array([str(comp.name) for comp in comps], dtype=object)
     # the keys as categoricals (as own_rows), text again in the result
-    units["breakdown"] = _categorical(
+    units["breakdown"] = R._key_categorical(
         [(np.array(["comparator"], dtype=object), np.zeros(len(pos), dtype=np.intp))]
     )
-    units["category"] = _categorical([(comp_names, owner)])
-    units["area_code"] = _categorical([(comp_codes, owner)])
-    units["area_name"] = _categorical([(comp_names, owner)])
+    units["category"] = R._key_categorical([(comp_names, owner)])
+    units["area_code"] = R._key_categorical([(comp_codes, owner)])
+    units["area_name"] = R._key_categorical([(comp_names, owner)])
     units = units[[*R._GROUPS, *keep]]
-    res = R._calculate(units, ind, levels, None)
-    for col in R._GROUPS:
-        if isinstance(res[col].dtype, pd.CategoricalDtype):
-            res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
+    res = R._keys_as_text(R._calculate(units, ind, levels, None))
     out: dict[tuple, pd.DataFrame] = {}
     for comp in comps:
         mine = (res["area_code"] == str(comp.code)) & (

@@ -631,6 +631,38 @@ def _with_998(res: pd.DataFrame, confidence: float) -> pd.DataFrame:
 _GROUPS = ["breakdown", "category", "area_code", "area_name"]
 
 
+def _key_categorical(parts: list[tuple[np.ndarray, np.ndarray]]) -> pd.Categorical:
+    """A group-key column for :func:`_calculate` as a categorical, from parts of (labels, index
+    into the labels): sorted categories, so the PHE methods' groupbys work on codes in the
+    group order text keys give (``pd.factorize(..., sort=True)``); a missing label, or an index
+    of -1, is a missing value. :func:`_keys_as_text` turns the result's keys back into text."""
+    every = pd.Index(np.concatenate([lab for lab, _ in parts])).dropna().unique()
+    cats = every.sort_values()
+    # index -1 picks the -1 appended: a missing value
+    codes = [np.append(cats.get_indexer(pd.Index(lab)), -1)[idx] for lab, idx in parts]
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats)
+
+
+def _keys_as_text(res: pd.DataFrame) -> pd.DataFrame:
+    """The group keys of a :func:`_calculate` result made from :func:`_key_categorical`
+    columns as text again (in place; returns ``res``)."""
+    for col in _GROUPS:
+        if isinstance(res[col].dtype, pd.CategoricalDtype):
+            res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
+    return res
+
+
+def _key_ids(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Each row's group by ``cols``, numbered 0, 1, … in order of first appearance (a missing
+    value a value of its own, as ``groupby(dropna=False, sort=False)``)."""
+    ids = np.zeros(len(table), dtype=np.int64)
+    for col in cols:
+        codes, uniq = pd.factorize(table[col], use_na_sentinel=False)
+        ids = ids * (len(uniq) + 1) + codes
+        ids, _ = pd.factorize(ids)  # renumbered by first appearance: never overflows
+    return ids
+
+
 def _reference_counts(
     units: list[pd.DataFrame], primary: Comparator | None
 ) -> pd.DataFrame | None:
@@ -782,11 +814,7 @@ def _compare(
     # each row's own and primary comparator values: the value of the first row of the same
     # indicator and sex among the place's rows / the primary comparator's rows, by key number
     # (a merge per lookup cost most of this call)
-    key = np.zeros(len(table), dtype=np.int64)
-    for col in ("indicator_id", "sex"):
-        codes, uniq = pd.factorize(table[col], use_na_sentinel=False)
-        key = key * (len(uniq) + 1) + codes
-    key, _ = pd.factorize(key)
+    key = _key_ids(table, ["indicator_id", "sex"])
     bd = table["breakdown"].to_numpy(dtype=object)
     area = table["area_code"].to_numpy(dtype=object)
     values = table["value"].to_numpy(dtype=float, na_value=np.nan)

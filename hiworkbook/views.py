@@ -149,18 +149,15 @@ def _peer_values(
             }
         else:  # categorical keys (sorted: the same groups in the same order), text after
             keys = {
-                "category": _codes_as_categories(peer, p),
-                "area_code": _codes_as_categories(peer, p),
-                "area_name": _codes_as_categories(peer_name, p),
+                "category": R._key_categorical([(peer, p)]),
+                "area_code": R._key_categorical([(peer, p)]),
+                "area_name": R._key_categorical([(peer_name, p)]),
             }
         data = data.assign(breakdown="peer", **keys)
         ref = None
         if ind.measure == "isratio":
             ref = R._reference_counts([data], None)
-        res = R._calculate(data, ind, results.confidence, ref)
-        for col in ("breakdown", "category", "area_code", "area_name"):
-            if isinstance(res[col].dtype, pd.CategoricalDtype):
-                res[col] = pd.array(res[col].to_numpy(dtype=object), dtype="str")
+        res = R._keys_as_text(R._calculate(data, ind, results.confidence, ref))
         frames.append(res.assign(indicator_id=ind_id, measure=ind.measure))
     if not frames:
         return pd.DataFrame(columns=["indicator_id", "sex", "area_code", "value"])
@@ -183,14 +180,6 @@ def _peer_values(
             "is_suppressed",
         ]
     ].reset_index(drop=True)
-
-
-def _codes_as_categories(labels: np.ndarray, idx: np.ndarray) -> pd.Categorical:
-    """``labels[idx]`` as a categorical with sorted categories (a missing label is missing)."""
-    cats = pd.Index(labels).dropna().unique().sort_values()
-    return pd.Categorical.from_codes(
-        np.append(cats.get_indexer(pd.Index(labels)), -1)[idx], categories=cats
-    )
 
 
 def spine_table(
